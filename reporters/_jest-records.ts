@@ -1,0 +1,56 @@
+import type { AssertionResult, TestResult } from '@jest/test-result'
+import { attemptOutcomes } from '../src/core/attempts.js'
+import type { FileResult } from '../src/core/run-recorder.js'
+import { trimMessage } from '../src/core/trim-message.js'
+import { testNameOf } from '../src/identity.js'
+import type { FileStatus, TestRecord, TestStatus } from '../src/records.js'
+
+function statusOf(status: AssertionResult['status']): TestStatus {
+  if (status === 'passed' || status === 'focused') return 'passed'
+  if (status === 'failed') return 'failed'
+  if (status === 'todo') return 'todo'
+  return 'skipped'
+}
+
+/** One Jest assertion result as a runner-neutral test record. */
+export function testRecordOf(result: AssertionResult, maxMessageLength: number): TestRecord {
+  const status = statusOf(result.status)
+  const ran = status === 'passed' || status === 'failed'
+  const attempts = ran ? Math.max(1, result.invocations ?? 1) : 0
+  return {
+    name: testNameOf(result.ancestorTitles, result.title),
+    status,
+    durationMs: ran ? (result.duration ?? null) : null,
+    startedAt: result.startAt ?? null,
+    attempts,
+    attemptOutcomes: attemptOutcomes(status, attempts),
+    retryErrors: (result.retryReasons ?? []).map((reason) => trimMessage(reason, maxMessageLength) ?? ''),
+    failureMessage: status === 'failed' ? trimMessage(result.failureMessages.join('\n'), maxMessageLength) : null,
+    location: result.location ? { line: result.location.line, column: result.location.column } : null,
+  }
+}
+
+/** One Jest test file result as a runner-neutral file result. */
+export function fileResultOf(
+  identity: { fileId: string; project: string; path: string },
+  result: TestResult,
+  maxMessageLength: number,
+): FileResult {
+  const tests = result.testResults.map((assertion) => testRecordOf(assertion, maxMessageLength))
+  const fileError = result.testExecError
+    ? trimMessage(result.testExecError.stack || result.testExecError.message, maxMessageLength)
+    : result.numFailingTests === 0 && result.failureMessage
+      ? trimMessage(result.failureMessage, maxMessageLength)
+      : null
+  const ran = tests.some((test) => test.status === 'passed' || test.status === 'failed')
+  const status: FileStatus = fileError || result.numFailingTests > 0 ? 'failed' : ran ? 'passed' : 'skipped'
+  const { start, end, runtime } = result.perfStats
+  return {
+    ...identity,
+    status,
+    durationMs: Math.max(0, runtime ?? end - start),
+    startedAt: start,
+    fileError,
+    tests,
+  }
+}

@@ -1,0 +1,72 @@
+import type { TestCase, TestModule } from 'vitest/node'
+import type { FileResult } from '../src/core/run-recorder.js'
+import { trimMessage } from '../src/core/trim-message.js'
+import { attemptOutcomes } from '../src/core/attempts.js'
+import { testNameOf } from '../src/identity.js'
+import type { FileStatus, TestRecord, TestStatus } from '../src/records.js'
+
+interface ErrorLike {
+  message?: string
+  stack?: string
+}
+
+function messageOf(error: ErrorLike | undefined, max: number): string | null {
+  if (!error) return null
+  return trimMessage(error.stack || error.message || String(error), max)
+}
+
+function ancestorsOf(testCase: TestCase): string[] {
+  const titles: string[] = []
+  for (let parent = testCase.parent; parent.type === 'suite'; parent = parent.parent) titles.unshift(parent.name)
+  return titles
+}
+
+/** One Vitest test case as a runner-neutral test record. */
+export function testRecordOf(testCase: TestCase, maxMessageLength: number): TestRecord {
+  const result = testCase.result()
+  const status: TestStatus =
+    testCase.options.mode === 'todo' ? 'todo' : result.state === 'passed' ? 'passed' : result.state === 'failed' ? 'failed' : 'skipped'
+  const diagnostic = testCase.diagnostic()
+  const ran = status === 'passed' || status === 'failed'
+  const attempts = ran ? (diagnostic?.retryCount ?? 0) + 1 : 0
+  // errors() keeps the errors of every failed attempt; the last belongs to the final attempt when it failed.
+  const errors = ((result as { errors?: ReadonlyArray<ErrorLike> }).errors ?? []) as ErrorLike[]
+  const retried = status === 'failed' ? errors.slice(0, -1) : errors
+  return {
+    name: testNameOf(ancestorsOf(testCase), testCase.name),
+    status,
+    durationMs: ran && diagnostic ? diagnostic.duration : null,
+    startedAt: diagnostic?.startTime ?? null,
+    attempts,
+    attemptOutcomes: attemptOutcomes(status, attempts),
+    retryErrors: retried.map((error) => messageOf(error, maxMessageLength) ?? ''),
+    failureMessage: status === 'failed' ? messageOf(errors.at(-1), maxMessageLength) : null,
+    location: testCase.location ? { line: testCase.location.line, column: testCase.location.column } : null,
+  }
+}
+
+/** One Vitest test module as a runner-neutral file result. */
+export function fileResultOf(
+  identity: { fileId: string; project: string; path: string },
+  testModule: TestModule,
+  startedAt: number | undefined,
+  maxMessageLength: number,
+): FileResult {
+  const tests = Array.from(testModule.children.allTests(), (testCase) => testRecordOf(testCase, maxMessageLength))
+  const moduleErrors = testModule.errors() as ReadonlyArray<ErrorLike>
+  const fileError = moduleErrors.length ? trimMessage(moduleErrors.map((e) => e.stack || e.message).join('\n'), maxMessageLength) : null
+  const state = testModule.state()
+  const failed = state === 'failed' || fileError !== null || tests.some((test) => test.status === 'failed')
+  const ran = tests.some((test) => test.status === 'passed' || test.status === 'failed')
+  const status: FileStatus = failed ? 'failed' : ran ? 'passed' : 'skipped'
+  const durationMs = testModule.diagnostic().duration
+  const firstTestStart = tests.reduce((min, test) => (test.startedAt !== null && test.startedAt < min ? test.startedAt : min), Infinity)
+  return {
+    ...identity,
+    status,
+    durationMs,
+    startedAt: startedAt ?? (Number.isFinite(firstTestStart) ? firstTestStart : Date.now() - durationMs),
+    fileError,
+    tests,
+  }
+}

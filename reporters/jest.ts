@@ -1,0 +1,74 @@
+import type { AggregatedResult, Test, TestResult } from '@jest/test-result'
+import type { Config } from '@jest/types'
+import { ErrorCodes, asFlakelineError, type FlakelineError } from '../src/errors.js'
+import { installedVersion } from '../src/core/module-lookup.js'
+import { OWN_DIR } from '../src/core/own-location.js'
+import type { RunRecorder } from '../src/core/run-recorder.js'
+import { startRecording } from '../src/core/start-recording.js'
+import { fileIdOf, relativeTestPath } from '../src/identity.js'
+import { findPackageRoot } from '../src/config/load-options.js'
+import { fileResultOf } from './_jest-records.js'
+
+/**
+ * `reporters: ['default', 'flakeline/jest-reporter']` (or `['flakeline/jest-reporter', options]`):
+ * records every run, file and test in flakeline's store. It never fails the run unless `strict`.
+ */
+export default class FlakelineJestReporter {
+  private readonly globalConfig: Config.GlobalConfig
+  private readonly inline: unknown
+  private readonly root: string
+  private recorder: RunRecorder | null = null
+  private strictError: FlakelineError | undefined
+
+  constructor(globalConfig: Config.GlobalConfig, options?: unknown) {
+    this.globalConfig = globalConfig
+    this.inline = options && typeof options === 'object' && Object.keys(options).length === 0 ? undefined : options
+    this.root = findPackageRoot(globalConfig.rootDir)
+  }
+
+  async onRunStart(): Promise<void> {
+    try {
+      this.recorder = await startRecording(this.globalConfig.rootDir, this.inline, {
+        runner: 'jest',
+        runnerVersion: installedVersion('jest', [this.globalConfig.rootDir, OWN_DIR]),
+        shard: this.globalConfig.shard ? { index: this.globalConfig.shard.shardIndex, count: this.globalConfig.shard.shardCount } : null,
+        workers: this.globalConfig.maxWorkers,
+      })
+    } catch (error) {
+      this.strictError = asFlakelineError(error, ErrorCodes.REPORTER, 'flakeline reporter')
+    }
+  }
+
+  onTestFileResult(test: Test, result: TestResult): void {
+    const recorder = this.recorder
+    if (!recorder) return
+    try {
+      const displayName = test.context.config.displayName
+      const project = typeof displayName === 'string' ? displayName : (displayName?.name ?? '')
+      const path = relativeTestPath(this.root, result.testFilePath)
+      recorder.addFile(fileResultOf({ fileId: fileIdOf(project, path), project, path }, result, recorder.options.maxMessageLength))
+    } catch (error) {
+      recorder.notices.warn(asFlakelineError(error, ErrorCodes.REPORTER, `cannot record ${result.testFilePath}`))
+    }
+  }
+
+  async onRunComplete(_contexts: unknown, results: AggregatedResult): Promise<void> {
+    const recorder = this.recorder
+    if (!recorder) return
+    const status = results.wasInterrupted
+      ? 'interrupted'
+      : results.numFailedTests > 0 || results.numRuntimeErrorTestSuites > 0 || !results.success
+        ? 'failed'
+        : 'passed'
+    try {
+      await recorder.finish(status)
+    } catch (error) {
+      this.strictError = asFlakelineError(error, ErrorCodes.REPORTER, 'flakeline reporter')
+    }
+  }
+
+  /** Jest fails the run when a reporter reports an error, so only strict mode reports one. */
+  getLastError(): Error | undefined {
+    return this.strictError
+  }
+}

@@ -1,0 +1,67 @@
+import type { Reporter, TestModule, TestRunEndReason, Vitest } from 'vitest/node'
+import { ErrorCodes, asFlakelineError } from '../src/errors.js'
+import type { FlakelineOptions } from '../src/config/options.js'
+import { findPackageRoot } from '../src/config/load-options.js'
+import type { RunRecorder } from '../src/core/run-recorder.js'
+import { startRecording } from '../src/core/start-recording.js'
+import { fileIdOf, relativeTestPath } from '../src/identity.js'
+import { fileResultOf } from './_vitest-records.js'
+
+export { FlakelineSequencer, flakelineSequencer } from '../sequencers/vitest.js'
+
+/**
+ * `reporters: ['default', 'flakeline/vitest']` (or `[['flakeline/vitest', options]]`): records every
+ * run, file and test in flakeline's store. It never fails the run unless `strict`.
+ */
+export default class FlakelineVitestReporter implements Reporter {
+  private readonly inline: Partial<FlakelineOptions> | undefined
+  private vitest: Vitest | undefined
+  private root = process.cwd()
+  private recorder: RunRecorder | null = null
+  private readonly moduleStarts = new Map<string, number>()
+
+  constructor(options?: Partial<FlakelineOptions>) {
+    this.inline = options && Object.keys(options).length > 0 ? options : undefined
+  }
+
+  onInit(vitest: Vitest): void {
+    this.vitest = vitest
+    this.root = findPackageRoot(vitest.config.root)
+  }
+
+  async onTestRunStart(): Promise<void> {
+    const vitest = this.vitest
+    if (!vitest) return
+    this.moduleStarts.clear()
+    const config = vitest.config as typeof vitest.config & { maxWorkers?: number }
+    this.recorder = await startRecording(vitest.config.root, this.inline, {
+      runner: 'vitest',
+      runnerVersion: vitest.version,
+      shard: config.shard ? { index: config.shard.index, count: config.shard.count } : null,
+      workers: typeof config.maxWorkers === 'number' ? config.maxWorkers : 0,
+    })
+  }
+
+  onTestModuleStart(testModule: TestModule): void {
+    this.moduleStarts.set(testModule.moduleId, Date.now())
+  }
+
+  onTestModuleEnd(testModule: TestModule): void {
+    const recorder = this.recorder
+    if (!recorder) return
+    try {
+      const project = testModule.project.name
+      const path = relativeTestPath(this.root, testModule.moduleId)
+      const identity = { fileId: fileIdOf(project, path), project, path }
+      recorder.addFile(fileResultOf(identity, testModule, this.moduleStarts.get(testModule.moduleId), recorder.options.maxMessageLength))
+    } catch (error) {
+      recorder.notices.warn(asFlakelineError(error, ErrorCodes.REPORTER, `cannot record ${testModule.moduleId}`))
+    }
+  }
+
+  async onTestRunEnd(_modules: ReadonlyArray<TestModule>, _errors: unknown, reason: TestRunEndReason): Promise<void> {
+    const recorder = this.recorder
+    this.recorder = null
+    await recorder?.finish(reason)
+  }
+}

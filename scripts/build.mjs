@@ -1,0 +1,39 @@
+// Builds the package: TypeScript to ESM with declarations (tsc), then the CommonJS entry points
+// Jest loads by module path (esbuild bundles our code; packages stay external).
+import { execFileSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const require = createRequire(import.meta.url)
+
+rmSync(join(root, 'dist'), { recursive: true, force: true })
+try {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root })
+} catch {
+  console.error('build: TypeScript reported errors (above)')
+  process.exit(1)
+}
+
+const esbuild = await import('esbuild')
+for (const [entry, out] of [
+  ['reporters/jest.ts', 'dist/cjs/jest-reporter.cjs'],
+  ['sequencers/jest.ts', 'dist/cjs/jest-sequencer.cjs'],
+]) {
+  await esbuild.build({
+    entryPoints: [join(root, entry)],
+    outfile: join(root, out),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    // Jest expects the class itself from require(); import.meta.url has a CommonJS equivalent.
+    footer: { js: 'module.exports = module.exports.default;' },
+    define: { 'import.meta.url': '__flakeline_import_meta_url' },
+    banner: { js: "const __flakeline_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+    logLevel: 'warning',
+  })
+}

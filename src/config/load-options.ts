@@ -1,0 +1,76 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { ErrorCodes, FlakelineError } from '../errors.js'
+import { DEFAULT_OPTIONS, optionsFromEnvironment, validateOptions, type FlakelineOptions } from './options.js'
+
+/** Config file names looked up in the root, first found wins. */
+export const CONFIG_FILE_NAMES = ['flakeline.config.json', 'flakeline.config.js', 'flakeline.config.mjs', 'flakeline.config.cjs'] as const
+
+/** Options after every layer is applied; `dir` is absolute. */
+export interface ResolvedOptions extends FlakelineOptions {
+  dir: string
+  /** The directory the store and config file are relative to. */
+  root: string
+  /** The config file that was read, if any. */
+  configFile: string | null
+}
+
+export interface LoadedOptions {
+  options: ResolvedOptions
+  /** Problems found in any layer; the affected options fell back to the layer below. */
+  problems: FlakelineError[]
+}
+
+/** The nearest directory at or above `start` holding a package.json, or `start` itself. */
+export function findPackageRoot(start: string): string {
+  let current = resolve(start)
+  for (;;) {
+    if (existsSync(join(current, 'package.json'))) return current
+    const parent = dirname(current)
+    if (parent === current) return resolve(start)
+    current = parent
+  }
+}
+
+async function readConfigFile(file: string): Promise<unknown> {
+  try {
+    if (file.endsWith('.json')) return JSON.parse(readFileSync(file, 'utf8'))
+    const module = (await import(pathToFileURL(file).href)) as { default?: unknown }
+    return module.default ?? module
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error)
+    throw new FlakelineError(ErrorCodes.CONFIG_FILE, `cannot read ${file}: ${detail}`, { cause: error })
+  }
+}
+
+/**
+ * Resolves options for a run rooted at `root`. Precedence, lowest first: defaults, the
+ * `flakeline.config.*` file in the root, `inline` options (reporter options or the sequencer
+ * factory's argument), then `FLAKELINE_*` environment variables. Never rejects for bad input:
+ * problems are returned; callers in strict mode throw the first one.
+ */
+export async function loadOptions(
+  root: string,
+  inline?: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedOptions> {
+  const problems: FlakelineError[] = []
+  let fileLayer: Partial<FlakelineOptions> = {}
+  const configFile = CONFIG_FILE_NAMES.map((name) => join(root, name)).find((file) => existsSync(file)) ?? null
+  if (configFile) {
+    try {
+      const validated = validateOptions(await readConfigFile(configFile), configFile)
+      fileLayer = validated.options
+      problems.push(...validated.problems)
+    } catch (error) {
+      problems.push(error as FlakelineError)
+    }
+  }
+  const inlineLayer = validateOptions(inline, 'options')
+  const envLayer = optionsFromEnvironment(env)
+  problems.push(...inlineLayer.problems, ...envLayer.problems)
+  const merged: FlakelineOptions = { ...DEFAULT_OPTIONS, ...fileLayer, ...inlineLayer.options, ...envLayer.options }
+  const dir = resolve(root, merged.dir ?? '.flakeline')
+  return { options: { ...merged, dir, root, configFile }, problems }
+}

@@ -1,0 +1,125 @@
+import { FlakelineError, ErrorCodes } from '../errors.js'
+
+/** Everything a user can set. Every field is optional in config; defaults are in `DEFAULT_OPTIONS`. */
+export interface FlakelineOptions {
+  /** Store directory. Default: `<root>/.flakeline`, where root is the runner's root directory. */
+  dir?: string
+  /** Runs of history kept per file and per test, and run records kept in the store. Default 200. */
+  historyLimit: number
+  /** Throw flakeline's own problems into the test run instead of warning once. Default false. */
+  strict: boolean
+  /** Turn recording and ordering off without touching the runner config. Default true. */
+  enabled: boolean
+  /** Failure messages are trimmed to this many characters. Default 2000. */
+  maxMessageLength: number
+  /** Print nothing but warnings. Default false. */
+  quiet: boolean
+  /** Use this run id instead of a generated one (for example one id for every shard of a CI job). */
+  runId?: string
+}
+
+export const DEFAULT_OPTIONS: Readonly<FlakelineOptions> = Object.freeze({
+  historyLimit: 200,
+  strict: false,
+  enabled: true,
+  maxMessageLength: 2000,
+  quiet: false,
+})
+
+type Check = (value: unknown) => string | null
+
+const isPositiveInteger = (max: number): Check => (value) =>
+  Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max
+    ? null
+    : `must be an integer from 1 to ${max}`
+const isBoolean: Check = (value) => (typeof value === 'boolean' ? null : 'must be true or false')
+const isNonEmptyString: Check = (value) =>
+  typeof value === 'string' && value.length > 0 ? null : 'must be a non-empty string'
+const isRunId: Check = (value) =>
+  typeof value === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(value)
+    ? null
+    : 'must be 1 to 128 characters of letters, digits, ".", "_", ":" or "-"'
+
+/** One validator per option; an option missing here is unknown. */
+const CHECKS: Record<keyof FlakelineOptions, Check> = {
+  dir: isNonEmptyString,
+  historyLimit: isPositiveInteger(100_000),
+  strict: isBoolean,
+  enabled: isBoolean,
+  maxMessageLength: isPositiveInteger(1_000_000),
+  quiet: isBoolean,
+  runId: isRunId,
+}
+
+/** Environment variables and the option each sets; values are parsed before validation. */
+export const ENVIRONMENT_OPTIONS: ReadonlyArray<readonly [string, keyof FlakelineOptions, 'string' | 'number' | 'boolean']> = [
+  ['FLAKELINE_DIR', 'dir', 'string'],
+  ['FLAKELINE_HISTORY_LIMIT', 'historyLimit', 'number'],
+  ['FLAKELINE_STRICT', 'strict', 'boolean'],
+  ['FLAKELINE_ENABLED', 'enabled', 'boolean'],
+  ['FLAKELINE_MAX_MESSAGE_LENGTH', 'maxMessageLength', 'number'],
+  ['FLAKELINE_QUIET', 'quiet', 'boolean'],
+  ['FLAKELINE_RUN_ID', 'runId', 'string'],
+]
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (value === null || typeof value !== 'object') return String(value)
+  return Array.isArray(value) ? 'an array' : 'an object'
+}
+
+/**
+ * Validates one layer of options (`source` names it in messages). Returns the valid options and one
+ * `FLAKELINE_E_CONFIG` error per invalid or unknown option; invalid options are left out so the
+ * layer below (finally the default) applies.
+ */
+export function validateOptions(
+  input: unknown,
+  source: string,
+  label: (key: string) => string = (key) => `${source}.${key}`,
+): { options: Partial<FlakelineOptions>; problems: FlakelineError[] } {
+  const problems: FlakelineError[] = []
+  const options: Partial<FlakelineOptions> = {}
+  if (input === undefined || input === null) return { options, problems }
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    problems.push(new FlakelineError(ErrorCodes.CONFIG, `${source} must be an object, got ${describeValue(input)}`))
+    return { options, problems }
+  }
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue
+    const check = (CHECKS as Record<string, Check | undefined>)[key]
+    if (!check) {
+      const known = Object.keys(CHECKS).join(', ')
+      problems.push(new FlakelineError(ErrorCodes.CONFIG, `${source}: unknown option "${key}" (known options: ${known})`))
+      continue
+    }
+    const message = check(value)
+    if (message) {
+      problems.push(new FlakelineError(ErrorCodes.CONFIG, `${label(key)} ${message}, got ${describeValue(value)}`))
+      continue
+    }
+    ;(options as Record<string, unknown>)[key] = value
+  }
+  return { options, problems }
+}
+
+/** Reads the `FLAKELINE_*` variables into an options layer; unparsable values become problems. */
+export function optionsFromEnvironment(env: NodeJS.ProcessEnv): { options: Partial<FlakelineOptions>; problems: FlakelineError[] } {
+  const raw: Record<string, unknown> = {}
+  const problems: FlakelineError[] = []
+  for (const [name, key, type] of ENVIRONMENT_OPTIONS) {
+    const text = env[name]
+    if (text === undefined || text === '') continue
+    if (type === 'string') raw[key] = text
+    else if (type === 'number') raw[key] = /^\d+$/.test(text.trim()) ? Number(text) : text
+    else {
+      const lowered = text.trim().toLowerCase()
+      if (['1', 'true', 'yes', 'on'].includes(lowered)) raw[key] = true
+      else if (['0', 'false', 'no', 'off'].includes(lowered)) raw[key] = false
+      else problems.push(new FlakelineError(ErrorCodes.CONFIG, `${name} must be true or false (or 1/0), got ${JSON.stringify(text)}`))
+    }
+  }
+  const names = new Map(ENVIRONMENT_OPTIONS.map(([name, key]) => [key as string, name]))
+  const validated = validateOptions(raw, 'environment', (key) => names.get(key) ?? key)
+  return { options: validated.options, problems: [...problems, ...validated.problems] }
+}

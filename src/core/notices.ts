@@ -1,0 +1,38 @@
+import { FlakelineError } from '../errors.js'
+
+/** Where flakeline's own lines go; tests pass a collector. */
+export type NoticeSink = (line: string) => void
+
+const stderrSink: NoticeSink = (line) => {
+  process.stderr.write(`${line}\n`)
+}
+
+/**
+ * flakeline's voice inside a test run: each warning once, prefixed, on stderr (stdout may carry a
+ * runner's machine-readable output). Mirrors Jest's `getLastError()`: the last problem is kept.
+ */
+export class Notices {
+  private readonly seen = new Set<string>()
+  private readonly sink: NoticeSink
+  private readonly quiet: boolean
+  lastError: FlakelineError | undefined
+
+  constructor(options: { quiet?: boolean; sink?: NoticeSink } = {}) {
+    this.quiet = options.quiet ?? false
+    this.sink = options.sink ?? stderrSink
+  }
+
+  /** Prints a warning once per distinct message. */
+  warn(error: FlakelineError): void {
+    this.lastError = error
+    const line = `flakeline: warning ${error.code}: ${error.message}`
+    if (this.seen.has(line)) return
+    this.seen.add(line)
+    this.sink(line)
+  }
+
+  /** Prints an informational line unless quiet. */
+  info(message: string): void {
+    if (!this.quiet) this.sink(`flakeline: ${message}`)
+  }
+}

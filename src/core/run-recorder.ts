@@ -1,0 +1,160 @@
+import { relative } from 'node:path'
+import { detectCodeState } from '../code-state.js'
+import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
+import type { ResolvedOptions } from '../config/load-options.js'
+import type { FileRecord, RunRecord, RunStatus, RunnerName, ShardInfo } from '../records.js'
+import { HistoryStore } from '../store/history-store.js'
+import { FLAKELINE_VERSION } from '../version.js'
+import { Notices } from './notices.js'
+import { newRunId } from './run-id.js'
+
+/** What a reporter knows when the run starts. */
+export interface RunStart {
+  runner: RunnerName
+  runnerVersion: string
+  shard: ShardInfo | null
+  workers: number
+  startedAt?: number
+}
+
+/** A file result before the store gives the run its sequence number. */
+export type FileResult = Omit<FileRecord, 'runSeq'>
+
+/** Results wait at most this long, or until this many files, before one write transaction. */
+const FLUSH_DELAY_MS = 250
+const FLUSH_FILES = 64
+/** Every this many runs the store drops what fell out of the history limit. */
+const COMPACT_EVERY_RUNS = 50
+
+/**
+ * The runner-neutral core of both reporters: opens the store, records the run, batches file
+ * results into write transactions, and closes the run. Never throws into the runner unless
+ * `strict`; problems become one warning each and recording stops, the test run goes on.
+ */
+export class RunRecorder {
+  readonly options: ResolvedOptions
+  readonly notices: Notices
+  private store: HistoryStore | null = null
+  private run: RunRecord | null = null
+  private readonly ready: Promise<void>
+  private queue: FileResult[] = []
+  private timer: NodeJS.Timeout | null = null
+  private writes: Promise<void> = Promise.resolve()
+  private failure: FlakelineError | null = null
+  private finished = false
+  private readonly totals = { files: 0, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0 }
+
+  constructor(options: ResolvedOptions, start: RunStart, notices: Notices) {
+    this.options = options
+    this.notices = notices
+    this.ready = this.begin(start).catch((error: unknown) => this.fail(error, ErrorCodes.STORE_OPEN, 'cannot start recording'))
+  }
+
+  private async begin(start: RunStart): Promise<void> {
+    const startedAt = start.startedAt ?? Date.now()
+    const code = await detectCodeState(this.options.root)
+    this.store = HistoryStore.open(this.options.dir, { historyLimit: this.options.historyLimit })
+    this.run = await this.store.beginRun({
+      id: this.options.runId ?? newRunId(startedAt),
+      runner: start.runner,
+      runnerVersion: start.runnerVersion,
+      flakelineVersion: FLAKELINE_VERSION,
+      startedAt,
+      endedAt: null,
+      code,
+      shard: start.shard,
+      workers: start.workers,
+      status: 'running',
+      files: 0,
+      tests: 0,
+      passed: 0,
+      failed: 0,
+      skipped: 0,
+      todo: 0,
+      flaky: 0,
+      durationMs: 0,
+    })
+  }
+
+  private fail(error: unknown, code: FlakelineError['code'], context: string): void {
+    const wrapped = asFlakelineError(error, code, context)
+    this.failure ??= wrapped
+    this.notices.warn(wrapped)
+  }
+
+  /** Whether recording still works (no store problem so far). */
+  get healthy(): boolean {
+    return this.failure === null
+  }
+
+  /** Queues one file's results; they are written in a batch shortly after. */
+  addFile(result: FileResult): void {
+    if (this.finished) return
+    this.count(result)
+    this.queue.push(result)
+    if (this.queue.length >= FLUSH_FILES) this.flush()
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS)
+  }
+
+  private count(result: FileResult): void {
+    this.totals.files++
+    for (const test of result.tests) {
+      this.totals.tests++
+      if (test.status === 'passed') this.totals.passed++
+      else if (test.status === 'failed') this.totals.failed++
+      else if (test.status === 'todo') this.totals.todo++
+      else this.totals.skipped++
+      if (test.status === 'passed' && test.attemptOutcomes.includes('failed')) this.totals.flaky++
+    }
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    const batch = this.queue
+    this.queue = []
+    if (batch.length === 0) return
+    this.writes = this.writes
+      .then(() => this.ready)
+      .then(async () => {
+        if (!this.store || !this.run || this.failure) return
+        const seq = this.run.seq
+        await this.store.recordFiles(batch.map((file) => ({ ...file, runSeq: seq })))
+      })
+      .catch((error: unknown) => this.fail(error, ErrorCodes.STORE_WRITE, 'cannot record results'))
+  }
+
+  /**
+   * Writes what is queued, closes the run record with its status and counts, and closes the store.
+   * In strict mode rejects with the first problem met during the run.
+   */
+  async finish(status: Exclude<RunStatus, 'running'>, endedAt = Date.now()): Promise<RunRecord | null> {
+    if (this.finished) return this.run
+    this.finished = true
+    this.flush()
+    await this.writes
+    await this.ready
+    const store = this.store
+    let run = this.run
+    if (store && run && !this.failure) {
+      run = { ...run, ...this.totals, status, endedAt, durationMs: Math.max(0, endedAt - run.startedAt) }
+      this.run = run
+      try {
+        await store.updateRun(run)
+        if (run.seq % COMPACT_EVERY_RUNS === 0) await store.compact()
+      } catch (error) {
+        this.fail(error, ErrorCodes.STORE_WRITE, 'cannot close the run record')
+      }
+      if (!this.failure) {
+        const where = relative(this.options.root, store.dir) || store.dir
+        const parts = [`${this.totals.files} files`, `${this.totals.tests} tests`]
+        if (this.totals.failed) parts.push(`${this.totals.failed} failed`)
+        if (this.totals.flaky) parts.push(`${this.totals.flaky} passed on retry`)
+        this.notices.info(`recorded run ${run.id} (${parts.join(', ')}) in ${where}`)
+      }
+    }
+    await store?.close().catch(() => {})
+    if (this.failure && this.options.strict) throw this.failure
+    return this.failure ? null : run
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Every error flakeline raises carries a stable `code`. The README lists them all; tests assert them.
+ */
+export const ErrorCodes = {
+  /** An option has the wrong type or value, or is unknown. */
+  CONFIG: 'FLAKELINE_E_CONFIG',
+  /** `flakeline.config.{json,js,mjs}` exists but cannot be read or parsed. */
+  CONFIG_FILE: 'FLAKELINE_E_CONFIG_FILE',
+  /** The store directory cannot be created or opened (permissions, not a directory, ...). */
+  STORE_OPEN: 'FLAKELINE_E_STORE_OPEN',
+  /** The store's files are not a valid LMDB environment or hold undecodable records. */
+  STORE_CORRUPT: 'FLAKELINE_E_STORE_CORRUPT',
+  /** The store was written by a newer flakeline with a schema this version does not know. */
+  STORE_SCHEMA: 'FLAKELINE_E_STORE_SCHEMA',
+  /** A write transaction failed; the batch was not applied. */
+  STORE_WRITE: 'FLAKELINE_E_STORE_WRITE',
+  /** The store was used after `close()`. */
+  STORE_CLOSED: 'FLAKELINE_E_STORE_CLOSED',
+  /** The reporter hit an unexpected problem while recording; the test run itself is unaffected. */
+  REPORTER: 'FLAKELINE_E_REPORTER',
+  /** The sequencer could not plan; the runner's default order was used. */
+  SEQUENCER: 'FLAKELINE_E_SEQUENCER',
+  /** The CLI was called with arguments it does not understand. */
+  USAGE: 'FLAKELINE_E_USAGE',
+  /** `flakeline history` found no file or test matching the query. */
+  NOT_FOUND: 'FLAKELINE_E_NOT_FOUND',
+  /** The demo could not find a test runner (vitest or jest) to run. */
+  DEMO_RUNNER: 'FLAKELINE_E_DEMO_RUNNER',
+} as const
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
+
+/** The one error class flakeline throws; `code` is stable across versions. */
+export class FlakelineError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'FlakelineError'
+    this.code = code
+  }
+}
+
+/** Wraps any thrown value as a FlakelineError with the given code, keeping the original as `cause`. */
+export function asFlakelineError(error: unknown, code: ErrorCode, context: string): FlakelineError {
+  if (error instanceof FlakelineError) return error
+  const detail = error instanceof Error ? error.message : String(error)
+  return new FlakelineError(code, `${context}: ${detail}`, { cause: error })
+}

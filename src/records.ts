@@ -1,0 +1,119 @@
+/** Runner-neutral records: what the reporters write and everything else reads. */
+
+/** Outcome of one test in one run. Jest's `pending`/`disabled` and Vitest's `skip` become `skipped`. */
+export type TestStatus = 'passed' | 'failed' | 'skipped' | 'todo'
+
+/** Outcome of one test file in one run. */
+export type FileStatus = 'passed' | 'failed' | 'skipped'
+
+/** How a run ended; `running` until the reporter sees the end. */
+export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted'
+
+export type RunnerName = 'jest' | 'vitest'
+
+/** The code a run tested: commit SHA from CI variables or git, and whether the work tree had changes. */
+export interface CodeState {
+  commit: string | null
+  dirty: boolean
+  branch: string | null
+  /** Where the commit came from: a CI variable name, `git`, or `none`. */
+  source: string
+}
+
+/** One CI shard, 1-based like `--shard=2/4`. */
+export interface ShardInfo {
+  index: number
+  count: number
+}
+
+/** One run of a test runner. */
+export interface RunRecord {
+  /** Sortable unique id, e.g. `20261122T034501Z-k3f9a2`. */
+  id: string
+  /** Monotonic sequence number in this store; history windows refer to runs by it. */
+  seq: number
+  runner: RunnerName
+  runnerVersion: string
+  flakelineVersion: string
+  startedAt: number
+  endedAt: number | null
+  code: CodeState
+  shard: ShardInfo | null
+  workers: number
+  status: RunStatus
+  files: number
+  tests: number
+  passed: number
+  failed: number
+  skipped: number
+  todo: number
+  /** Tests that failed and then passed on a retry in this run. */
+  flaky: number
+  durationMs: number
+}
+
+/** Source position of a test, when the runner reports one (Jest `testLocationInResults`, Vitest `includeTaskLocation`). */
+export interface SourceLocation {
+  line: number
+  column: number
+}
+
+/** Outcome of one attempt of a test; a test retried twice has three attempts. */
+export type AttemptOutcome = 'passed' | 'failed'
+
+/** One test in one run. */
+export interface TestRecord {
+  /** Describe titles and the test title joined with ` > `, the identity of the test within its file. */
+  name: string
+  status: TestStatus
+  durationMs: number | null
+  startedAt: number | null
+  /** Number of attempts (1 when the test was not retried, 0 when it never ran). */
+  attempts: number
+  /** One entry per attempt, oldest first. */
+  attemptOutcomes: AttemptOutcome[]
+  /** Error messages of failed attempts that were retried, trimmed. */
+  retryErrors: string[]
+  /** Failure message of the final attempt, trimmed to `maxMessageLength`. */
+  failureMessage: string | null
+  location: SourceLocation | null
+}
+
+/** One test file in one run. */
+export interface FileRecord {
+  fileId: string
+  project: string
+  /** Path relative to the root, with `/` separators. */
+  path: string
+  runSeq: number
+  status: FileStatus
+  durationMs: number
+  startedAt: number
+  /** An error outside any test (syntax error, failing hook at file level), trimmed. */
+  fileError: string | null
+  tests: TestRecord[]
+}
+
+/** A file's or test's recent outcomes, newest last, as the planner and the CLI read them. */
+export interface HistoryEntry {
+  seq: number
+  status: TestStatus
+  durationMs: number
+  startedAt: number
+  attempts: number
+}
+
+/** The bounded history of one test file. */
+export interface FileHistory {
+  fileId: string
+  project: string
+  path: string
+  entries: HistoryEntry[]
+}
+
+/** The bounded history of one test. */
+export interface TestHistory {
+  fileId: string
+  name: string
+  entries: HistoryEntry[]
+}

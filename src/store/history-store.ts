@@ -1,0 +1,410 @@
+import { mkdirSync, statSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { open, type Database, type Key, type RootDatabase } from 'lmdb'
+import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
+import type { FileHistory, FileRecord, RunRecord, TestHistory, TestRecord } from '../records.js'
+import { HistoryWindow } from './history-window.js'
+
+/** Schema of the records in the store; a store with a higher number is refused, not misread. */
+export const SCHEMA_VERSION = 1
+
+/** Name of the LMDB file inside the store directory (LMDB adds `<name>-lock` beside it). */
+export const STORE_FILE = 'history.mdb'
+
+export interface StoreOpenOptions {
+  /** Runs kept per file and per test, and run records kept. */
+  historyLimit: number
+  /** Open without creating or writing (CLI reads). */
+  readOnly?: boolean
+}
+
+/** A file's window as stored: identity plus the packed entries. */
+interface StoredFile {
+  project: string
+  path: string
+  window: Uint8Array
+}
+
+/** A test's window as stored. */
+interface StoredTest {
+  window: Uint8Array
+  lastSeq: number
+}
+
+/** What a run looks like before the store gives it a sequence number. */
+export type NewRun = Omit<RunRecord, 'seq'>
+
+export interface CompactionReport {
+  runsRemoved: number
+  fileRecordsRemoved: number
+  testsRemoved: number
+  bytesBefore: number
+  bytesAfter: number
+}
+
+function isCorruption(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error)
+  return /MDB_INVALID|MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_VERSION_MISMATCH|Unexpected end of|Data read, but end of buffer not reached|Invalid (?:typed|byte)|not an LMDB/i.test(message)
+}
+
+function copyBytes(value: Uint8Array): Uint8Array {
+  // lmdb-js may hand out views into a reused read buffer; windows outlive the read.
+  return Uint8Array.prototype.slice.call(value)
+}
+
+/**
+ * The history of every run in one LMDB environment with msgpackr-encoded values.
+ * Reads are synchronous; writes are batched into one transaction each, so two processes
+ * writing at once both land (LMDB serialises writers across processes).
+ */
+export class HistoryStore {
+  readonly dir: string
+  readonly path: string
+  readonly historyLimit: number
+  private readonly root: RootDatabase
+  private readonly meta: Database<unknown, string>
+  private readonly runs: Database<RunRecord, number>
+  private readonly fileRecords: Database<FileRecord, [string, number]>
+  private readonly files: Database<StoredFile, string>
+  private readonly tests: Database<StoredTest, [string, string]>
+  private closed = false
+
+  private constructor(dir: string, root: RootDatabase, historyLimit: number) {
+    this.dir = dir
+    this.path = join(dir, STORE_FILE)
+    this.root = root
+    this.historyLimit = historyLimit
+    this.meta = root.openDB<unknown, string>({ name: 'meta' })
+    this.runs = root.openDB<RunRecord, number>({ name: 'runs', sharedStructuresKey: Symbol.for('structures') })
+    this.fileRecords = root.openDB<FileRecord, [string, number]>({ name: 'fileRecords', sharedStructuresKey: Symbol.for('structures') })
+    this.files = root.openDB<StoredFile, string>({ name: 'files' })
+    this.tests = root.openDB<StoredTest, [string, string]>({ name: 'tests' })
+  }
+
+  /** Whether a store exists in `dir` (without creating one). */
+  static exists(dir: string): boolean {
+    return existsSync(join(dir, STORE_FILE))
+  }
+
+  /**
+   * Opens (and unless read-only, creates) the store in `dir`. Throws `FLAKELINE_E_STORE_OPEN`,
+   * `FLAKELINE_E_STORE_CORRUPT` or `FLAKELINE_E_STORE_SCHEMA`; a corrupt store is left untouched.
+   */
+  static open(dir: string, options: StoreOpenOptions): HistoryStore {
+    const file = join(dir, STORE_FILE)
+    if (options.readOnly && !existsSync(file)) {
+      throw new FlakelineError(ErrorCodes.STORE_OPEN, `no flakeline store at ${dir} (a run with the flakeline reporter creates it)`)
+    }
+    let root: RootDatabase
+    try {
+      if (!options.readOnly) mkdirSync(dir, { recursive: true })
+      root = open({ path: file, maxDbs: 12, readOnly: options.readOnly ?? false })
+    } catch (error) {
+      const code = isCorruption(error) ? ErrorCodes.STORE_CORRUPT : ErrorCodes.STORE_OPEN
+      throw asFlakelineError(error, code, `cannot open the flakeline store at ${dir}`)
+    }
+    const store = new HistoryStore(dir, root, options.historyLimit)
+    try {
+      store.checkSchema(options.readOnly ?? false)
+    } catch (error) {
+      root.close().catch(() => {})
+      throw error
+    }
+    return store
+  }
+
+  private checkSchema(readOnly: boolean): void {
+    let schema: unknown
+    try {
+      schema = this.meta.get('schema')
+    } catch (error) {
+      throw asFlakelineError(error, ErrorCodes.STORE_CORRUPT, `cannot read the flakeline store at ${this.dir}`)
+    }
+    if (schema === undefined) {
+      if (!readOnly) this.meta.putSync('schema', SCHEMA_VERSION)
+      return
+    }
+    if (typeof schema !== 'number') {
+      throw new FlakelineError(ErrorCodes.STORE_CORRUPT, `the flakeline store at ${this.dir} has an unreadable schema marker`)
+    }
+    if (schema > SCHEMA_VERSION) {
+      throw new FlakelineError(
+        ErrorCodes.STORE_SCHEMA,
+        `the flakeline store at ${this.dir} has schema ${schema}, newer than this flakeline understands (${SCHEMA_VERSION}); upgrade flakeline or use another dir`,
+      )
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new FlakelineError(ErrorCodes.STORE_CLOSED, `the flakeline store at ${this.dir} is closed`)
+  }
+
+  private read<T>(what: string, read: () => T): T {
+    this.ensureOpen()
+    try {
+      return read()
+    } catch (error) {
+      throw asFlakelineError(error, ErrorCodes.STORE_CORRUPT, `cannot read ${what} from the flakeline store at ${this.dir}`)
+    }
+  }
+
+  private async write<T>(what: string, body: () => T): Promise<T> {
+    this.ensureOpen()
+    try {
+      return await this.root.transaction(body)
+    } catch (error) {
+      throw asFlakelineError(error, ErrorCodes.STORE_WRITE, `cannot write ${what} to the flakeline store at ${this.dir}`)
+    }
+  }
+
+  /** Schema version stored in the environment. */
+  schemaVersion(): number {
+    return this.read('the schema', () => (this.meta.get('schema') as number | undefined) ?? SCHEMA_VERSION)
+  }
+
+  /** Records a run's start and gives it the next sequence number. */
+  async beginRun(run: NewRun): Promise<RunRecord> {
+    return this.write('a run', () => {
+      const seq = ((this.meta.get('nextSeq') as number | undefined) ?? 1)
+      this.meta.put('nextSeq', seq + 1)
+      const record: RunRecord = { ...run, seq }
+      this.runs.put(seq, record)
+      return record
+    })
+  }
+
+  /** Replaces a run record (its end, status and counts). */
+  async updateRun(run: RunRecord): Promise<void> {
+    await this.write('a run', () => {
+      this.runs.put(run.seq, run)
+    })
+  }
+
+  /**
+   * Stores file results of one run in one transaction: the detail record of each file, and the
+   * bounded windows of each file and test. Detail records that fall out of a window are removed.
+   */
+  async recordFiles(records: readonly FileRecord[]): Promise<void> {
+    if (records.length === 0) return
+    await this.write(`${records.length} file results`, () => {
+      for (const record of records) this.applyFileRecord(record)
+    })
+  }
+
+  private applyFileRecord(record: FileRecord): void {
+    const previous = this.files.get(record.fileId)
+    const { bytes, dropped } = HistoryWindow.append(
+      previous?.window,
+      { seq: record.runSeq, status: record.status, durationMs: record.durationMs, startedAt: record.startedAt, attempts: 1 },
+      this.historyLimit,
+    )
+    this.files.put(record.fileId, { project: record.project, path: record.path, window: bytes })
+    this.fileRecords.put([record.fileId, record.runSeq], record)
+    for (const seq of dropped) this.fileRecords.remove([record.fileId, seq])
+    for (const test of record.tests) this.applyTestRecord(record, test)
+  }
+
+  private applyTestRecord(file: FileRecord, test: TestRecord): void {
+    const key: [string, string] = [file.fileId, test.name]
+    const previous = this.tests.get(key)
+    const { bytes } = HistoryWindow.append(
+      previous?.window,
+      {
+        seq: file.runSeq,
+        status: test.status,
+        durationMs: test.durationMs ?? 0,
+        startedAt: test.startedAt ?? file.startedAt,
+        attempts: test.attempts,
+      },
+      this.historyLimit,
+    )
+    this.tests.put(key, { window: bytes, lastSeq: file.runSeq })
+  }
+
+  /** Every run record, oldest first. */
+  listRuns(): RunRecord[] {
+    return this.read('runs', () => Array.from(this.runs.getRange({}), ({ value }) => value))
+  }
+
+  /** The newest run record, if any. */
+  latestRun(): RunRecord | undefined {
+    return this.read('runs', () => {
+      for (const { value } of this.runs.getRange({ reverse: true, limit: 1 })) return value
+      return undefined
+    })
+  }
+
+  /** The packed window of one file, for the planner. */
+  fileWindow(fileId: string): HistoryWindow | undefined {
+    return this.read(`the history of ${fileId}`, () => {
+      const stored = this.files.get(fileId)
+      return stored ? new HistoryWindow(copyBytes(stored.window)) : undefined
+    })
+  }
+
+  /** Packed windows of every file with history, keyed by file id, for the planner. */
+  fileWindows(): Map<string, HistoryWindow> {
+    return this.read('file histories', () => {
+      const windows = new Map<string, HistoryWindow>()
+      for (const { key, value } of this.files.getRange({})) windows.set(key, new HistoryWindow(copyBytes(value.window)))
+      return windows
+    })
+  }
+
+  /** Every file with history. */
+  listFiles(): FileHistory[] {
+    return this.read('file histories', () =>
+      Array.from(this.files.getRange({}), ({ key, value }) => ({
+        fileId: key,
+        project: value.project,
+        path: value.path,
+        entries: new HistoryWindow(copyBytes(value.window)).entries(),
+      })),
+    )
+  }
+
+  /** One file's history, or undefined. */
+  fileHistory(fileId: string): FileHistory | undefined {
+    return this.read(`the history of ${fileId}`, () => {
+      const stored = this.files.get(fileId)
+      if (!stored) return undefined
+      return { fileId, project: stored.project, path: stored.path, entries: new HistoryWindow(copyBytes(stored.window)).entries() }
+    })
+  }
+
+  /** A file's detail records (one per run still in its window), oldest first. */
+  fileRecordsOf(fileId: string): FileRecord[] {
+    return this.read(`the records of ${fileId}`, () =>
+      Array.from(this.fileRecords.getRange({ start: [fileId, 0], end: [fileId, Number.MAX_SAFE_INTEGER] }), ({ value }) => value),
+    )
+  }
+
+  /** The detail records of one run. */
+  recordsOfRun(seq: number): FileRecord[] {
+    return this.read(`the records of run ${seq}`, () => {
+      const records: FileRecord[] = []
+      for (const { key } of this.files.getRange({})) {
+        const record = this.fileRecords.get([key, seq])
+        if (record) records.push(record)
+      }
+      return records
+    })
+  }
+
+  /** Tests of every file whose name contains `query`, with their histories. */
+  findTests(query: string, limit = 50): TestHistory[] {
+    return this.read('test histories', () => {
+      const found: TestHistory[] = []
+      for (const { key, value } of this.tests.getRange({})) {
+        const [fileId, name] = key
+        if (!name.includes(query) && `${fileId} > ${name}` !== query) continue
+        found.push({ fileId, name, entries: new HistoryWindow(copyBytes(value.window)).entries() })
+        if (found.length >= limit) break
+      }
+      return found
+    })
+  }
+
+  /** Tests of one file with their histories. */
+  testsOf(fileId: string): TestHistory[] {
+    return this.read(`the tests of ${fileId}`, () =>
+      Array.from(this.tests.getRange({ start: [fileId], end: [fileId, '\uffff'] }), ({ key, value }) => ({
+        fileId: key[0],
+        name: key[1],
+        entries: new HistoryWindow(copyBytes(value.window)).entries(),
+      })).filter((test) => test.fileId === fileId),
+    )
+  }
+
+  /** Entry counts for `doctor`. */
+  counts(): { runs: number; files: number; tests: number; fileRecords: number } {
+    return this.read('counts', () => ({
+      runs: this.runs.getCount(),
+      files: this.files.getCount(),
+      tests: this.tests.getCount(),
+      fileRecords: this.fileRecords.getCount(),
+    }))
+  }
+
+  /**
+   * Decodes every record and returns the problems found (empty when healthy). Used by `doctor`.
+   */
+  verify(): string[] {
+    this.ensureOpen()
+    const problems: string[] = []
+    const scan = (name: string, db: Database<unknown, Key>, check: (value: unknown) => boolean): void => {
+      try {
+        for (const { key, value } of db.getRange({})) {
+          if (!check(value)) problems.push(`${name}: malformed record at key ${JSON.stringify(key)}`)
+          if (problems.length > 20) return
+        }
+      } catch (error) {
+        problems.push(`${name}: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
+    const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
+    scan('runs', this.runs as Database<unknown, Key>, (v) => isObject(v) && typeof v.id === 'string' && typeof v.seq === 'number')
+    scan('files', this.files as Database<unknown, Key>, (v) => isObject(v) && v.window instanceof Uint8Array)
+    scan('tests', this.tests as Database<unknown, Key>, (v) => isObject(v) && v.window instanceof Uint8Array)
+    scan('fileRecords', this.fileRecords as Database<unknown, Key>, (v) => isObject(v) && Array.isArray(v.tests))
+    return problems
+  }
+
+  /** Bytes the store takes on disk. */
+  sizeOnDisk(): number {
+    try {
+      return statSync(this.path).size
+    } catch {
+      return 0
+    }
+  }
+
+  /**
+   * Drops everything older than the last `historyLimit` runs: run records, file detail records,
+   * and tests not seen since (renamed or parameterised tests that no longer exist).
+   */
+  async compact(): Promise<CompactionReport> {
+    const bytesBefore = this.sizeOnDisk()
+    const seqs = this.read('runs', () => Array.from(this.runs.getKeys({})))
+    const oldest = seqs.length > this.historyLimit ? seqs[seqs.length - this.historyLimit]! : (seqs[0] ?? 0)
+    const report = await this.write('a compaction', () => {
+      let runsRemoved = 0
+      let fileRecordsRemoved = 0
+      let testsRemoved = 0
+      for (const seq of seqs) {
+        if (seq >= oldest) break
+        this.runs.remove(seq)
+        runsRemoved++
+      }
+      for (const key of Array.from(this.fileRecords.getKeys({}))) {
+        if (key[1] < oldest) {
+          this.fileRecords.remove(key)
+          fileRecordsRemoved++
+        }
+      }
+      for (const { key, value } of Array.from(this.files.getRange({}))) {
+        const kept = HistoryWindow.since(value.window, oldest)
+        if (kept.byteLength === 0) this.files.remove(key)
+        else if (kept.byteLength !== value.window.byteLength) this.files.put(key, { ...value, window: kept })
+      }
+      for (const { key, value } of Array.from(this.tests.getRange({}))) {
+        if (value.lastSeq < oldest) {
+          this.tests.remove(key)
+          testsRemoved++
+        } else {
+          const kept = HistoryWindow.since(value.window, oldest)
+          if (kept.byteLength !== value.window.byteLength) this.tests.put(key, { ...value, window: kept })
+        }
+      }
+      return { runsRemoved, fileRecordsRemoved, testsRemoved }
+    })
+    return { ...report, bytesBefore, bytesAfter: this.sizeOnDisk() }
+  }
+
+  /** Closes the environment; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.root.close()
+  }
+}

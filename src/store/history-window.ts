@@ -1,0 +1,99 @@
+import type { HistoryEntry, TestStatus } from '../records.js'
+
+/**
+ * A bounded history as one packed byte array, newest entry last. The planner reads tens of
+ * thousands of these per plan, so entries are decoded on access instead of as objects.
+ * Layout per entry (little-endian): seq u32 | status u8 | attempts u8 | reserved u16 | durationMs f32 | startedAt f64.
+ */
+export const ENTRY_BYTES = 20
+
+const STATUS_CODES: readonly TestStatus[] = ['passed', 'failed', 'skipped', 'todo']
+
+export function statusCode(status: TestStatus): number {
+  const code = STATUS_CODES.indexOf(status)
+  return code === -1 ? 2 : code
+}
+
+export class HistoryWindow {
+  readonly bytes: Uint8Array
+  private readonly view: DataView
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength - (bytes.byteLength % ENTRY_BYTES))
+  }
+
+  /** Number of entries. */
+  get length(): number {
+    return Math.floor(this.bytes.byteLength / ENTRY_BYTES)
+  }
+
+  seq(i: number): number {
+    return this.view.getUint32(i * ENTRY_BYTES, true)
+  }
+
+  /** 0 passed, 1 failed, 2 skipped, 3 todo. */
+  statusCode(i: number): number {
+    return this.view.getUint8(i * ENTRY_BYTES + 4)
+  }
+
+  status(i: number): TestStatus {
+    return STATUS_CODES[this.statusCode(i)] ?? 'skipped'
+  }
+
+  attempts(i: number): number {
+    return this.view.getUint8(i * ENTRY_BYTES + 5)
+  }
+
+  durationMs(i: number): number {
+    return this.view.getFloat32(i * ENTRY_BYTES + 8, true)
+  }
+
+  startedAt(i: number): number {
+    return this.view.getFloat64(i * ENTRY_BYTES + 12, true)
+  }
+
+  entry(i: number): HistoryEntry {
+    return {
+      seq: this.seq(i),
+      status: this.status(i),
+      durationMs: this.durationMs(i),
+      startedAt: this.startedAt(i),
+      attempts: this.attempts(i),
+    }
+  }
+
+  entries(): HistoryEntry[] {
+    return Array.from({ length: this.length }, (_, i) => this.entry(i))
+  }
+
+  /**
+   * A new window with `entry` appended and the oldest entries dropped beyond `limit`.
+   * Returns the sequence numbers of the dropped entries so their detail records can go too.
+   */
+  static append(previous: Uint8Array | undefined, entry: HistoryEntry, limit: number): { bytes: Uint8Array; dropped: number[] } {
+    const old = previous ? new HistoryWindow(previous) : undefined
+    const oldLength = old?.length ?? 0
+    const keep = Math.min(oldLength, Math.max(0, limit - 1))
+    const dropped: number[] = []
+    for (let i = 0; i < oldLength - keep; i++) dropped.push(old!.seq(i))
+    const bytes = new Uint8Array((keep + 1) * ENTRY_BYTES)
+    if (old && keep > 0) bytes.set(old.bytes.subarray((oldLength - keep) * ENTRY_BYTES, oldLength * ENTRY_BYTES))
+    const view = new DataView(bytes.buffer)
+    const at = keep * ENTRY_BYTES
+    view.setUint32(at, entry.seq, true)
+    view.setUint8(at + 4, statusCode(entry.status))
+    view.setUint8(at + 5, Math.min(255, Math.max(0, entry.attempts)))
+    view.setFloat32(at + 8, entry.durationMs, true)
+    view.setFloat64(at + 12, entry.startedAt, true)
+    return { bytes, dropped }
+  }
+
+  /** A window holding only the entries whose seq is at least `minSeq`. */
+  static since(bytes: Uint8Array, minSeq: number): Uint8Array {
+    const window = new HistoryWindow(bytes)
+    let first = 0
+    while (first < window.length && window.seq(first) < minSeq) first++
+    return bytes.slice(first * ENTRY_BYTES, window.length * ENTRY_BYTES)
+  }
+}

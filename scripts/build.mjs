@@ -1,7 +1,7 @@
 // Builds the package: TypeScript to ESM with declarations (tsc), then the CommonJS entry points
 // Jest loads by module path (esbuild bundles our code; packages stay external).
 import { execFileSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -9,7 +9,16 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 
-rmSync(join(root, 'dist'), { recursive: true, force: true })
+// The AssemblyScript kernels compile first; their .wasm ships in dist/wasm.
+const wasmBuild = join(root, 'scripts', 'build-wasm.mjs')
+if (existsSync(wasmBuild)) {
+  try {
+    execFileSync(process.execPath, [wasmBuild], { stdio: 'inherit', cwd: root })
+  } catch {
+    console.error('build: the WebAssembly kernels did not compile (above)')
+    process.exit(1)
+  }
+}
 try {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root })
 } catch {

@@ -1,0 +1,54 @@
+import { FLAKELINE_VERSION } from '../version.js'
+import { ErrorCodes, FlakelineError } from '../errors.js'
+import { ExitCodes, processIO, type CliIO } from './cli-io.js'
+import { reportError, type Command } from './command.js'
+import { compactCommand } from './commands/compact.js'
+import { demoCommand } from './commands/demo.js'
+import { doctorCommand } from './commands/doctor.js'
+import { historyCommand } from './commands/history.js'
+import { statsCommand } from './commands/stats.js'
+
+export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, doctorCommand, compactCommand, demoCommand]
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.usage.length))
+  return [
+    `flakeline ${FLAKELINE_VERSION} — test history, ordering and flaky evidence for Jest and Vitest`,
+    '',
+    'usage:',
+    ...COMMANDS.map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`),
+    '',
+    'The store is ./.flakeline in the nearest package root, unless --dir or FLAKELINE_DIR says otherwise.',
+    'Exit codes: 0 ok, 1 problem found, 2 usage, 3 store unusable, 4 nothing matched.',
+    '',
+  ].join('\n')
+}
+
+/** Runs the CLI with `argv` (without `node` and the script) and resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout(help())
+    return name ? ExitCodes.OK : ExitCodes.USAGE
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout(`${FLAKELINE_VERSION}\n`)
+    return ExitCodes.OK
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name)
+  try {
+    if (!command) throw new FlakelineError(ErrorCodes.USAGE, `unknown command "${name}"; run flakeline --help`)
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout(`usage: ${command.usage}\n${command.summary}\n`)
+      return ExitCodes.OK
+    }
+    return await command.run(rest, io)
+  } catch (error) {
+    return reportError(io, error)
+  }
+}
+
+/** The `flakeline` bin: the only place that exits the process. */
+export async function main(): Promise<void> {
+  process.exitCode = await runCli(process.argv.slice(2))
+}

@@ -12,8 +12,23 @@ function statusOf(status: AssertionResult['status']): TestStatus {
   return 'skipped'
 }
 
-/** One Jest assertion result as a runner-neutral test record. */
-export function testRecordOf(result: AssertionResult, maxMessageLength: number): TestRecord {
+/** What `onTestCaseResult` saw of one attempt (Jest calls it once per attempt, retries included). */
+export interface SeenAttempt {
+  status: AssertionResult['status']
+  failureMessages: string[]
+}
+
+/** Key of a test within its file for matching attempts to the final result. */
+export function attemptKey(result: Pick<AssertionResult, 'ancestorTitles' | 'title'>): string {
+  return testNameOf(result.ancestorTitles, result.title)
+}
+
+/**
+ * One Jest assertion result as a runner-neutral test record. Jest keeps the errors of retried
+ * attempts (`retryReasons`) only with `logErrorsBeforeRetry`, so the attempts seen through
+ * `onTestCaseResult` fill them in otherwise.
+ */
+export function testRecordOf(result: AssertionResult, maxMessageLength: number, seen: readonly SeenAttempt[] = []): TestRecord {
   const status = statusOf(result.status)
   const ran = status === 'passed' || status === 'failed'
   const attempts = ran ? Math.max(1, result.invocations ?? 1) : 0
@@ -21,13 +36,19 @@ export function testRecordOf(result: AssertionResult, maxMessageLength: number):
     name: testNameOf(result.ancestorTitles, result.title),
     status,
     durationMs: ran ? (result.duration ?? null) : null,
-    startedAt: result.startAt ?? null,
+    startedAt: result.startAt ?? (result as { startedAt?: number | null }).startedAt ?? null,
     attempts,
     attemptOutcomes: attemptOutcomes(status, attempts),
-    retryErrors: (result.retryReasons ?? []).map((reason) => trimMessage(reason, maxMessageLength) ?? ''),
+    retryErrors: retryErrorsOf(result, seen, attempts).map((reason) => trimMessage(reason, maxMessageLength) ?? ''),
     failureMessage: status === 'failed' ? trimMessage(result.failureMessages.join('\n'), maxMessageLength) : null,
     location: result.location ? { line: result.location.line, column: result.location.column } : null,
   }
+}
+
+function retryErrorsOf(result: AssertionResult, seen: readonly SeenAttempt[], attempts: number): string[] {
+  if (result.retryReasons?.length) return result.retryReasons
+  if (attempts < 2 || seen.length !== attempts) return []
+  return seen.slice(0, -1).map((attempt) => attempt.failureMessages.join('\n'))
 }
 
 /** One Jest test file result as a runner-neutral file result. */
@@ -35,8 +56,9 @@ export function fileResultOf(
   identity: { fileId: string; project: string; path: string },
   result: TestResult,
   maxMessageLength: number,
+  seenAttempts: ReadonlyMap<string, readonly SeenAttempt[]> = new Map(),
 ): FileResult {
-  const tests = result.testResults.map((assertion) => testRecordOf(assertion, maxMessageLength))
+  const tests = result.testResults.map((assertion) => testRecordOf(assertion, maxMessageLength, seenAttempts.get(attemptKey(assertion))))
   const fileError = result.testExecError
     ? trimMessage(result.testExecError.stack || result.testExecError.message, maxMessageLength)
     : result.numFailingTests === 0 && result.failureMessage

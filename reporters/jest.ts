@@ -1,4 +1,4 @@
-import type { AggregatedResult, Test, TestResult } from '@jest/test-result'
+import type { AggregatedResult, Test, TestCaseResult, TestResult } from '@jest/test-result'
 import type { Config } from '@jest/types'
 import { ErrorCodes, asFlakelineError, type FlakelineError } from '../src/errors.js'
 import { installedVersion } from '../src/core/module-lookup.js'
@@ -7,7 +7,7 @@ import type { RunRecorder } from '../src/core/run-recorder.js'
 import { startRecording } from '../src/core/start-recording.js'
 import { fileIdOf, relativeTestPath } from '../src/identity.js'
 import { findPackageRoot } from '../src/config/load-options.js'
-import { fileResultOf } from './_jest-records.js'
+import { attemptKey, fileResultOf, type SeenAttempt } from './_jest-records.js'
 
 /**
  * `reporters: ['default', 'flakeline/jest-reporter']` (or `['flakeline/jest-reporter', options]`):
@@ -19,6 +19,8 @@ export default class FlakelineJestReporter {
   private readonly root: string
   private recorder: RunRecorder | null = null
   private strictError: FlakelineError | undefined
+  /** Attempts seen per test file, then per test, until the file's result arrives. */
+  private readonly attempts = new Map<string, Map<string, SeenAttempt[]>>()
 
   constructor(globalConfig: Config.GlobalConfig, options?: unknown) {
     this.globalConfig = globalConfig
@@ -39,14 +41,26 @@ export default class FlakelineJestReporter {
     }
   }
 
+  onTestCaseResult(test: Test, result: TestCaseResult): void {
+    if (!this.recorder) return
+    const byTest = this.attempts.get(test.path) ?? new Map<string, SeenAttempt[]>()
+    this.attempts.set(test.path, byTest)
+    const key = attemptKey(result)
+    const seen = byTest.get(key) ?? []
+    seen.push({ status: result.status, failureMessages: result.failureMessages })
+    byTest.set(key, seen)
+  }
+
   onTestFileResult(test: Test, result: TestResult): void {
     const recorder = this.recorder
+    const seenAttempts = this.attempts.get(test.path)
+    this.attempts.delete(test.path)
     if (!recorder) return
     try {
       const displayName = test.context.config.displayName
       const project = typeof displayName === 'string' ? displayName : (displayName?.name ?? '')
       const path = relativeTestPath(this.root, result.testFilePath)
-      recorder.addFile(fileResultOf({ fileId: fileIdOf(project, path), project, path }, result, recorder.options.maxMessageLength))
+      recorder.addFile(fileResultOf({ fileId: fileIdOf(project, path), project, path }, result, recorder.options.maxMessageLength, seenAttempts))
     } catch (error) {
       recorder.notices.warn(asFlakelineError(error, ErrorCodes.REPORTER, `cannot record ${result.testFilePath}`))
     }

@@ -26,6 +26,14 @@ export const ErrorCodes = {
   NOT_FOUND: 'FLAKELINE_E_NOT_FOUND',
   /** The demo could not find a test runner (vitest or jest) to run. */
   DEMO_RUNNER: 'FLAKELINE_E_DEMO_RUNNER',
+  /** An analysis kernel got a series or option it cannot use (NaN, Infinity, a non-integer code, ...). */
+  ANALYSIS_INPUT: 'FLAKELINE_E_ANALYSIS_INPUT',
+  /** The WebAssembly kernels could not be found, compiled or instantiated. */
+  ANALYSIS_WASM: 'FLAKELINE_E_ANALYSIS_WASM',
+  /** An analysis worker thread crashed, could not start, or returned something unexpected. */
+  ANALYSIS_WORKER: 'FLAKELINE_E_ANALYSIS_WORKER',
+  /** The analysis pool was used after `close()`, or closed while work was in flight. */
+  ANALYSIS_CLOSED: 'FLAKELINE_E_ANALYSIS_CLOSED',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

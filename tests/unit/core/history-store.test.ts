@@ -1,0 +1,175 @@
+import { describe, test, expect } from 'vitest'
+import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { ErrorCodes } from '../../../src/errors.js'
+import { HistoryStore, SCHEMA_VERSION, STORE_FILE } from '../../../src/store/history-store.js'
+import { fileRecord, newRun, recordRun, testRecord, useScratch } from './_fixtures.js'
+
+const scratch = useScratch()
+
+describe('opening', () => {
+  test('creates the directory and a schema 1 store', async () => {
+    const dir = join(scratch.dir(), 'nested', '.flakeline')
+    expect(HistoryStore.exists(dir)).toBe(false)
+    const store = scratch.open(dir, { historyLimit: 10 })
+    expect(SCHEMA_VERSION).toBe(1)
+    expect(store.schemaVersion()).toBe(1)
+    expect(store.path).toBe(join(dir, STORE_FILE))
+    expect(HistoryStore.exists(dir)).toBe(true)
+    expect(store.listRuns()).toEqual([])
+    expect(store.counts()).toEqual({ runs: 0, files: 0, tests: 0, fileRecords: 0 })
+    expect(store.verify()).toEqual([])
+  })
+
+  test('reopening keeps the runs and continues the sequence', async () => {
+    const dir = scratch.dir()
+    const first = scratch.open(dir, { historyLimit: 10 })
+    await recordRun(first, [fileRecord(0, 'a.test.ts', 'passed', 5)], { id: 'one' })
+    await first.close()
+    const second = scratch.open(dir, { historyLimit: 10 })
+    const run = await second.beginRun(newRun({ id: 'two' }))
+    expect(run.seq).toBe(2)
+    expect(second.listRuns().map((r) => [r.seq, r.id])).toEqual([[1, 'one'], [2, 'two']])
+    const readOnly = scratch.open(dir, { historyLimit: 10, readOnly: true })
+    expect(readOnly.latestRun()?.id).toBe('two')
+  })
+
+  test('a read-only open of a missing store is FLAKELINE_E_STORE_OPEN and creates nothing', () => {
+    const dir = join(scratch.dir(), 'missing')
+    expect(() => HistoryStore.open(dir, { historyLimit: 10, readOnly: true })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.STORE_OPEN, message: `no flakeline store at ${dir} (a run with the flakeline reporter creates it)` }),
+    )
+    expect(existsSync(dir)).toBe(false)
+  })
+
+  test('use after close is FLAKELINE_E_STORE_CLOSED; close is idempotent', async () => {
+    const dir = scratch.dir()
+    const store = HistoryStore.open(dir, { historyLimit: 10 })
+    await store.close()
+    await store.close()
+    const closed = expect.objectContaining({ code: ErrorCodes.STORE_CLOSED, message: `the flakeline store at ${dir} is closed` })
+    expect(() => store.listRuns()).toThrow(closed)
+    expect(() => store.fileWindows()).toThrow(closed)
+    expect(() => store.verify()).toThrow(closed)
+    await expect(store.beginRun(newRun())).rejects.toMatchObject({ code: ErrorCodes.STORE_CLOSED })
+    await expect(store.recordFiles([fileRecord(1, 'a.test.ts', 'passed', 1)])).rejects.toMatchObject({ code: ErrorCodes.STORE_CLOSED })
+  })
+})
+
+describe('recording', () => {
+  test('beginRun assigns increasing seqs and updateRun replaces the record', async () => {
+    const store = scratch.open(scratch.dir(), { historyLimit: 10 })
+    const runs = [await store.beginRun(newRun({ id: 'a' })), await store.beginRun(newRun({ id: 'b' })), await store.beginRun(newRun({ id: 'c' }))]
+    expect(runs.map((run) => run.seq)).toEqual([1, 2, 3])
+    await store.updateRun({ ...runs[1]!, status: 'failed', failed: 2, endedAt: 5 })
+    expect(store.listRuns()[1]).toEqual({ ...newRun({ id: 'b' }), seq: 2, status: 'failed', failed: 2, endedAt: 5 })
+    expect(store.latestRun()).toEqual(runs[2])
+  })
+
+  test('file results land in windows, detail records and test histories', async () => {
+    const store = scratch.open(scratch.dir(), { historyLimit: 10 })
+    const adds = testRecord('math > adds', 'passed', { durationMs: 3, startedAt: 1_100, location: { line: 4, column: 3 } })
+    const subtracts = testRecord('math > subtracts', 'failed', { durationMs: 8, attempts: 2, attemptOutcomes: ['failed', 'failed'] })
+    const other = testRecord('other > adds up', 'skipped')
+    const run1 = await recordRun(store, [
+      { ...fileRecord(0, 'src/math.test.ts', 'failed', 40, [adds, subtracts]), project: 'web', fileId: 'web:src/math.test.ts' },
+      fileRecord(0, 'src/other.test.ts', 'skipped', 1, [other]),
+    ])
+    const run2 = await recordRun(store, [fileRecord(0, 'src/other.test.ts', 'passed', 20, [testRecord('other > adds up', 'passed')])])
+
+    expect(store.listRuns().map((run) => [run.seq, run.status, run.tests, run.failed])).toEqual([[1, 'failed', 3, 1], [2, 'passed', 1, 0]])
+    const windows = store.fileWindows()
+    expect([...windows.keys()]).toEqual(['src/other.test.ts', 'web:src/math.test.ts'])
+    expect(windows.get('src/other.test.ts')!.entries().map((e) => [e.seq, e.status, e.durationMs])).toEqual([[1, 'skipped', 1], [2, 'passed', 20]])
+
+    expect(store.fileHistory('web:src/math.test.ts')).toEqual({
+      fileId: 'web:src/math.test.ts',
+      project: 'web',
+      path: 'src/math.test.ts',
+      entries: [{ seq: run1.seq, status: 'failed', durationMs: 40, startedAt: 1_000, attempts: 1 }],
+    })
+    expect(store.fileHistory('nope.test.ts')).toBeUndefined()
+    expect(store.fileWindow('nope.test.ts')).toBeUndefined()
+    expect(store.listFiles().map((file) => [file.fileId, file.entries.length])).toEqual([['src/other.test.ts', 2], ['web:src/math.test.ts', 1]])
+
+    const [detail] = store.fileRecordsOf('web:src/math.test.ts')
+    expect(detail).toEqual({ ...fileRecord(run1.seq, 'src/math.test.ts', 'failed', 40, [adds, subtracts]), startedAt: 1_000, project: 'web', fileId: 'web:src/math.test.ts' })
+    expect(store.fileRecordsOf('src/other.test.ts').map((record) => record.runSeq)).toEqual([1, 2])
+    expect(store.recordsOfRun(run2.seq).map((record) => record.fileId)).toEqual(['src/other.test.ts'])
+
+    expect(store.testsOf('web:src/math.test.ts')).toEqual([
+      { fileId: 'web:src/math.test.ts', name: 'math > adds', entries: [{ seq: 1, status: 'passed', durationMs: 3, startedAt: 1_100, attempts: 1 }] },
+      { fileId: 'web:src/math.test.ts', name: 'math > subtracts', entries: [{ seq: 1, status: 'failed', durationMs: 8, startedAt: 1_000, attempts: 2 }] },
+    ])
+    expect(store.testsOf('src/other.test.ts').map((test) => test.entries.map((e) => e.status))).toEqual([['skipped', 'passed']])
+    expect(store.findTests('adds').map((test) => `${test.fileId} > ${test.name}`)).toEqual(['src/other.test.ts > other > adds up', 'web:src/math.test.ts > math > adds'])
+    expect(store.findTests('web:src/math.test.ts > math > subtracts').map((test) => test.name)).toEqual(['math > subtracts'])
+    expect(store.findTests('adds', 1)).toHaveLength(1)
+    expect(store.counts()).toEqual({ runs: 2, files: 2, tests: 3, fileRecords: 3 })
+    expect(store.verify()).toEqual([])
+  })
+
+  test('recordFiles with no records is a no-op', async () => {
+    const store = scratch.open(scratch.dir(), { historyLimit: 10 })
+    await store.recordFiles([])
+    expect(store.counts()).toEqual({ runs: 0, files: 0, tests: 0, fileRecords: 0 })
+  })
+
+  // Bug: testsOf ranges keys from [fileId] to [fileId, '\uffff'], but LMDB orders string keys by
+  // their UTF-8 bytes, and any character above U+FFFF (an emoji, CJK extension B) encodes to bytes
+  // greater than '\uffff' (F0.. > EF BF BF). Such tests are silently missing from testsOf, and so
+  // from `flakeline history <file>`. findTests (a full scan) still sees them.
+  test.fails('testsOf lists tests whose names start with characters above U+FFFF', async () => {
+    const store = scratch.open(scratch.dir(), { historyLimit: 10 })
+    const names = ['plain', 'zeta', '🎲 rolls a six', '𠀀 parses CJK extension B']
+    await recordRun(store, [fileRecord(0, 'dice.test.ts', 'passed', 5, names.map((name) => testRecord(name, 'passed')))])
+    expect(store.findTests('').map((test) => test.name).sort()).toEqual([...names].sort())
+    expect(store.testsOf('dice.test.ts').map((test) => test.name).sort()).toEqual([...names].sort())
+  })
+})
+
+describe('bounded history', () => {
+  test('limit 3, five runs: windows of 3 and the detail records of dropped runs removed', async () => {
+    const store = scratch.open(scratch.dir(), { historyLimit: 3 })
+    for (let i = 1; i <= 5; i++) {
+      await recordRun(store, [fileRecord(0, 'a.test.ts', i % 2 ? 'passed' : 'failed', i * 10, [testRecord('t', i % 2 ? 'passed' : 'failed')])], { id: `run-${i}` })
+    }
+    expect(store.fileWindow('a.test.ts')!.entries().map((e) => [e.seq, e.status, e.durationMs])).toEqual([[3, 'passed', 30], [4, 'failed', 40], [5, 'passed', 50]])
+    expect(store.testsOf('a.test.ts')[0]!.entries.map((e) => e.seq)).toEqual([3, 4, 5])
+    expect(store.fileRecordsOf('a.test.ts').map((record) => record.runSeq)).toEqual([3, 4, 5])
+    expect(store.recordsOfRun(1)).toEqual([])
+    // Run records are only dropped by compact().
+    expect(store.listRuns()).toHaveLength(5)
+  })
+
+  test('compact() removes old runs, their records, and tests not seen since', async () => {
+    const dir = scratch.dir()
+    const store = scratch.open(dir, { historyLimit: 3 })
+    await recordRun(store, [fileRecord(0, 'a.test.ts', 'passed', 1, [testRecord('renamed later', 'passed'), testRecord('kept', 'passed')]), fileRecord(0, 'gone.test.ts', 'passed', 1)])
+    for (let i = 2; i <= 5; i++) await recordRun(store, [fileRecord(0, 'a.test.ts', 'passed', i, [testRecord('kept', 'passed'), testRecord(`new name ${i}`, 'passed')])])
+    expect(store.counts()).toEqual({ runs: 5, files: 2, tests: 6, fileRecords: 4 })
+
+    const report = await store.compact()
+    expect(report).toMatchObject({ runsRemoved: 2, fileRecordsRemoved: 1, testsRemoved: 2 })
+    expect(report.bytesBefore).toBeGreaterThan(0)
+    expect(store.listRuns().map((run) => run.seq)).toEqual([3, 4, 5])
+    expect(store.listFiles().map((file) => file.fileId)).toEqual(['a.test.ts'])
+    expect(store.testsOf('a.test.ts').map((test) => [test.name, test.entries.map((e) => e.seq)])).toEqual([
+      ['kept', [3, 4, 5]],
+      ['new name 3', [3]],
+      ['new name 4', [4]],
+      ['new name 5', [5]],
+    ])
+    expect(store.fileRecordsOf('gone.test.ts')).toEqual([])
+    expect(store.verify()).toEqual([])
+    expect(await store.compact()).toMatchObject({ runsRemoved: 0, fileRecordsRemoved: 0, testsRemoved: 0 })
+  })
+
+  test('compact() under the limit removes nothing', async () => {
+    const store = scratch.open(scratch.dir(), { historyLimit: 10 })
+    await recordRun(store, [fileRecord(0, 'a.test.ts', 'passed', 1, [testRecord('t', 'passed')])])
+    await recordRun(store, [fileRecord(0, 'a.test.ts', 'passed', 1, [testRecord('t', 'passed')])])
+    expect(await store.compact()).toMatchObject({ runsRemoved: 0, fileRecordsRemoved: 0, testsRemoved: 0 })
+    expect(store.counts()).toEqual({ runs: 2, files: 1, tests: 1, fileRecords: 2 })
+  })
+})

@@ -1,0 +1,176 @@
+import { spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, test, expect } from 'vitest'
+import { ErrorCodes } from '../../../src/errors.js'
+import { HistoryStore, STORE_FILE } from '../../../src/store/history-store.js'
+import { DIST_INDEX_URL, fileRecord, putMeta, recordRun, runScript, useScratch } from './_fixtures.js'
+
+const scratch = useScratch()
+
+// Corrupt stores are opened in a child process: lmdb-js may crash the process on some of them.
+const PROBE_OPEN = `
+const { HistoryStore } = await import(process.argv[2])
+try {
+  const store = HistoryStore.open(process.argv[3], { historyLimit: 5 })
+  console.log(JSON.stringify({ opened: true, runs: store.listRuns().length }))
+  await store.close()
+} catch (error) {
+  console.log(JSON.stringify({ name: error.name, code: error.code, message: error.message }))
+}
+`
+
+/** A store of random bytes: the same bytes every run, so a failure reproduces. */
+function garbage(length: number): Buffer {
+  const bytes = Buffer.alloc(length)
+  let state = 0x2545f491
+  for (let i = 0; i < length; i++) {
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    bytes[i] = state & 0xff
+  }
+  return bytes
+}
+
+describe('schema', () => {
+  test('a store written with a newer schema is refused with FLAKELINE_E_STORE_SCHEMA', async () => {
+    const dir = scratch.dir()
+    await putMeta(dir, 'schema', 99)
+    const message = `the flakeline store at ${dir} has schema 99, newer than this flakeline understands (1); upgrade flakeline or use another dir`
+    expect(() => HistoryStore.open(dir, { historyLimit: 5 })).toThrow(expect.objectContaining({ code: ErrorCodes.STORE_SCHEMA, message }))
+    expect(() => HistoryStore.open(dir, { historyLimit: 5, readOnly: true })).toThrow(expect.objectContaining({ code: ErrorCodes.STORE_SCHEMA }))
+  })
+
+  test('an unreadable schema marker is FLAKELINE_E_STORE_CORRUPT', async () => {
+    const dir = scratch.dir()
+    await putMeta(dir, 'schema', 'one')
+    expect(() => HistoryStore.open(dir, { historyLimit: 5 })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.STORE_CORRUPT, message: `the flakeline store at ${dir} has an unreadable schema marker` }),
+    )
+  })
+
+  test('an older or equal schema opens', async () => {
+    const dir = scratch.dir()
+    await putMeta(dir, 'schema', 1)
+    expect(scratch.open(dir, { historyLimit: 5 }).schemaVersion()).toBe(1)
+  })
+})
+
+describe('corrupt store files', () => {
+  test('a file of random bytes is left untouched, byte for byte', () => {
+    const dir = scratch.dir()
+    const bytes = garbage(16_384)
+    writeFileSync(join(dir, STORE_FILE), bytes)
+    runScript(dir, 'probe.mjs', PROBE_OPEN, [dir])
+    expect(readFileSync(join(dir, STORE_FILE)).equals(bytes)).toBe(true)
+  })
+
+  test('a file of random bytes is refused with FLAKELINE_E_STORE_CORRUPT, not a crash', () => {
+    const dir = scratch.dir()
+    const file = join(dir, STORE_FILE)
+    writeFileSync(file, garbage(16_384))
+    const child = runScript(dir, 'probe.mjs', PROBE_OPEN, [dir])
+    expect(child.signal).toBe(null)
+    expect(JSON.parse(child.stdout)).toEqual({
+      name: 'FlakelineError',
+      code: ErrorCodes.STORE_CORRUPT,
+      message: `${file} is not an LMDB file (wrong magic number); it is left untouched. Move it away or point FLAKELINE_DIR elsewhere`,
+    })
+  })
+
+  // Bug: lmdb-js 3.5 maps the file without checking it against the meta pages. A store cut short
+  // (an interrupted copy, a CI cache restored from a partial upload) keeps valid meta pages, passes
+  // the magic-number check in HistoryStore.open, and then crashes the whole process with SIGBUS
+  // inside lmdb's open(): the runner or `flakeline doctor` dies instead of getting
+  // FLAKELINE_E_STORE_CORRUPT. Fix: in the pre-open check, also read the meta pages' last page
+  // number (mm_last_pg) and page size and refuse a file shorter than (last_pg + 1) * page size;
+  // refuse an mm_version other than the one lmdb-js writes too.
+  test.fails('a truncated store throws FLAKELINE_E_STORE_CORRUPT instead of crashing', async () => {
+    const source = scratch.dir()
+    const store = scratch.open(source, { historyLimit: 5 })
+    await recordRun(store, [fileRecord(0, 'a.test.ts', 'passed', 5)])
+    await store.close()
+    const dir = scratch.dir()
+    const bytes = readFileSync(join(source, STORE_FILE)).subarray(0, 3 * 4096)
+    writeFileSync(join(dir, STORE_FILE), bytes)
+    const child = runScript(dir, 'probe.mjs', PROBE_OPEN, [dir])
+    expect(readFileSync(join(dir, STORE_FILE)).equals(bytes)).toBe(true)
+    expect(child.signal).toBe(null)
+    expect(JSON.parse(child.stdout)).toMatchObject({ name: 'FlakelineError', code: ErrorCodes.STORE_CORRUPT })
+  })
+
+  // Bug: src/store/history-store.ts opens the named databases in the HistoryStore constructor,
+  // outside the try/catch of open(). When the environment's main tree is damaged (valid meta
+  // pages, zeroed data pages) openDB throws lmdb's raw Error (code -30796, MDB_CORRUPTED) instead
+  // of a FlakelineError with FLAKELINE_E_STORE_CORRUPT, and the environment is never closed.
+  // Fix: construct the store inside the try, and map errors there with isCorruption().
+  test.fails('a store with damaged data pages throws FLAKELINE_E_STORE_CORRUPT', async () => {
+    const source = scratch.dir()
+    await scratch.open(source, { historyLimit: 5 }).close()
+    const bytes = readFileSync(join(source, STORE_FILE))
+    bytes.fill(0, 2 * 4096)
+    const dir = scratch.dir()
+    writeFileSync(join(dir, STORE_FILE), bytes)
+    const child = runScript(dir, 'probe.mjs', PROBE_OPEN, [dir])
+    expect(child.signal).toBe(null)
+    expect(readFileSync(join(dir, STORE_FILE)).equals(bytes)).toBe(true)
+    expect(JSON.parse(child.stdout)).toMatchObject({ name: 'FlakelineError', code: ErrorCodes.STORE_CORRUPT })
+  })
+})
+
+// Each child records 20 runs of one shared file and one file of its own, starting together.
+const WRITER = `
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+const { HistoryStore } = await import(process.argv[2])
+const [dir, barrier, name, other] = process.argv.slice(3)
+const store = HistoryStore.open(dir, { historyLimit: 50 })
+writeFileSync(join(barrier, name), '')
+while (!existsSync(join(barrier, other))) await new Promise((resolve) => setTimeout(resolve, 2))
+const test = { name: 'from ' + name, status: 'passed', durationMs: 1, startedAt: null, attempts: 1, attemptOutcomes: ['passed'], retryErrors: [], failureMessage: null, location: null }
+for (let i = 0; i < 20; i++) {
+  const run = await store.beginRun({ id: name + '-' + i, runner: 'vitest', runnerVersion: '4', flakelineVersion: '0.1.0', startedAt: 1000 + i, endedAt: null,
+    code: { commit: null, dirty: false, branch: null, source: 'none' }, shard: null, workers: 1, status: 'running',
+    files: 0, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0, durationMs: 0 })
+  const file = (path) => ({ fileId: path, project: '', path, runSeq: run.seq, status: 'passed', durationMs: 10, startedAt: 1000 + i, fileError: null, tests: [test] })
+  await store.recordFiles([file('shared.test.ts'), file(name + '.test.ts')])
+  await store.updateRun({ ...run, status: 'passed', endedAt: 2000 + i, files: 2, tests: 2, passed: 2 })
+}
+await store.close()
+`
+
+function runWriter(script: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, DIST_INDEX_URL, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stderr }))
+  })
+}
+
+describe('two processes writing at once', () => {
+  test('both land: 40 runs with distinct seqs, every window complete', async () => {
+    const dir = scratch.dir()
+    const barrier = scratch.dir()
+    const script = join(barrier, 'writer.mjs')
+    writeFileSync(script, WRITER)
+    const results = await Promise.all([runWriter(script, [dir, barrier, 'a', 'b']), runWriter(script, [dir, barrier, 'b', 'a'])])
+    expect(results).toEqual([{ code: 0, stderr: '' }, { code: 0, stderr: '' }])
+
+    const store = scratch.open(dir, { historyLimit: 50, readOnly: true })
+    const runs = store.listRuns()
+    expect(runs).toHaveLength(40)
+    expect(runs.map((run) => run.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
+    expect(runs.map((run) => run.id).sort()).toEqual([...Array.from({ length: 20 }, (_, i) => `a-${i}`), ...Array.from({ length: 20 }, (_, i) => `b-${i}`)].sort())
+    expect(runs.every((run) => run.status === 'passed' && run.files === 2)).toBe(true)
+    const windows = store.fileWindows()
+    expect([...windows.keys()]).toEqual(['a.test.ts', 'b.test.ts', 'shared.test.ts'])
+    expect(windows.get('shared.test.ts')!.entries().map((e) => e.seq)).toEqual(runs.map((run) => run.seq))
+    expect([windows.get('a.test.ts')!.length, windows.get('b.test.ts')!.length]).toEqual([20, 20])
+    expect(store.testsOf('shared.test.ts').map((test) => [test.name, test.entries.length])).toEqual([['from a', 20], ['from b', 20]])
+    expect(store.fileRecordsOf('shared.test.ts')).toHaveLength(40)
+    expect(store.verify()).toEqual([])
+  })
+})

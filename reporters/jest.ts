@@ -71,7 +71,8 @@ export default class FlakelineJestReporter {
     if (!recorder) return
     const status = results.wasInterrupted
       ? 'interrupted'
-      : results.numFailedTests > 0 || results.numRuntimeErrorTestSuites > 0 || !results.success
+      : // `results.success` is only set after reporters ran, so it is not used here.
+        results.numFailedTests > 0 || results.numFailedTestSuites > 0 || results.numRuntimeErrorTestSuites > 0
         ? 'failed'
         : 'passed'
     try {

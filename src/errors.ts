@@ -44,8 +44,12 @@ export class FlakelineError extends Error {
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = 'FlakelineError'
     this.code = code
+    // Like Node's own errors, the stack's first line names the code ("FlakelineError [FLAKELINE_E_...]: ..."),
+    // so a runner that prints only the stack still shows it.
+    this.name = `FlakelineError [${code}]`
+    void this.stack
+    this.name = 'FlakelineError'
   }
 }
 

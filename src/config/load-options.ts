@@ -60,7 +60,7 @@ export async function loadOptions(
   const configFile = CONFIG_FILE_NAMES.map((name) => join(root, name)).find((file) => existsSync(file)) ?? null
   if (configFile) {
     try {
-      const validated = validateOptions(await readConfigFile(configFile), configFile)
+      const validated = validateOptions(await readConfigFile(configFile), configFile, (key) => `${configFile}: ${key}`)
       fileLayer = validated.options
       problems.push(...validated.problems)
     } catch (error) {

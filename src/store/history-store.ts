@@ -1,4 +1,4 @@
-import { mkdirSync, statSync, existsSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type Database, type Key, type RootDatabase } from 'lmdb'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
@@ -45,6 +45,35 @@ export interface CompactionReport {
 function isCorruption(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error)
   return /MDB_INVALID|MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_VERSION_MISMATCH|Unexpected end of|Data read, but end of buffer not reached|Invalid (?:typed|byte)|not an LMDB/i.test(message)
+}
+
+/** LMDB's meta page magic number (`MDB_MAGIC`), stored after the page header of pages 0 and 1. */
+const LMDB_MAGIC = 0xbeefc0de
+/** Offsets of the magic in the meta page: after a 16-byte (LMDB 0.9) or 24-byte (LMDB 1.0) page header. */
+const MAGIC_OFFSETS = [16, 24]
+
+/**
+ * LMDB trusts its file and a foreign file can crash the process (a segmentation fault, not an
+ * error), so the meta page is checked before LMDB sees the file. An empty file is a new store.
+ */
+function assertLooksLikeLmdb(file: string): void {
+  if (!existsSync(file)) return
+  const size = statSync(file).size
+  if (size === 0) return
+  const head = Buffer.alloc(64)
+  const fd = openSync(file, 'r')
+  try {
+    readSync(fd, head, 0, head.length, 0)
+  } finally {
+    closeSync(fd)
+  }
+  const magic = size >= 64 && MAGIC_OFFSETS.some((offset) => head.readUInt32LE(offset) === LMDB_MAGIC)
+  if (!magic) {
+    throw new FlakelineError(
+      ErrorCodes.STORE_CORRUPT,
+      `${file} is not an LMDB file (wrong magic number); it is left untouched. Move it away or point FLAKELINE_DIR elsewhere`,
+    )
+  }
 }
 
 function copyBytes(value: Uint8Array): Uint8Array {
@@ -97,6 +126,7 @@ export class HistoryStore {
     }
     let root: RootDatabase
     try {
+      assertLooksLikeLmdb(file)
       if (!options.readOnly) mkdirSync(dir, { recursive: true })
       root = open({ path: file, maxDbs: 12, readOnly: options.readOnly ?? false })
     } catch (error) {

@@ -120,6 +120,17 @@ describe('HistoryWindow.since', () => {
     expect(new HistoryWindow(HistoryWindow.since(bytes!, 5)).entries()).toEqual([entry(6), entry(8)])
   })
 
+  // Bug: since() assumes the window is sorted by seq and stops at the first entry >= minSeq. A
+  // window is in write order, and two runs sharing a store (CI shards, two terminals) write their
+  // file results out of seq order: run 2 may finish before run 1. compact() then keeps entries of
+  // runs it has just deleted (src/store/history-store.ts compact(), via since()). Fix: keep every
+  // entry whose seq is >= minSeq, preserving order, instead of cutting a prefix.
+  test.fails('drops older entries even when the window is not in seq order', () => {
+    let bytes: Uint8Array | undefined
+    for (const seq of [2, 4, 3, 1, 5]) bytes = HistoryWindow.append(bytes, entry(seq), 10).bytes
+    expect(new HistoryWindow(HistoryWindow.since(bytes!, 3)).entries().map((e) => e.seq)).toEqual([4, 3, 5])
+  })
+
   test('returns a copy', () => {
     const { bytes } = build([1, 2], 10)
     const kept = HistoryWindow.since(bytes!, 0)

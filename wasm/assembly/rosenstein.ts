@@ -7,13 +7,14 @@ const OUT_EXPONENT = 0
 const OUT_PAIRS = 1
 const OUT_PREDICTION_ERROR = 2
 const OUT_FIT = 3
-const OUT_DIVERGENCE = 4
+const OUT_PREDICTIONS = 4
+const OUT_DIVERGENCE = 5
 
 /**
  * Runs the method on `n` values at `xPtr`. `fit` < 0 picks the fit length from the curve (the
  * steps until it has covered half its rise). Squared distances below `floor2` count as `floor2`
  * while following pairs: separations at rounding level carry no dynamics.
- * Writes [exponent, pairs, predictionError, fit, divergence[0..steps)] to `outPtr`.
+ * Writes [exponent, pairs, predictionError, fit, predictions, divergence[0..steps)] to `outPtr`.
  * Scratch: 3·n f64.
  */
 export function rosenstein(
@@ -28,6 +29,7 @@ export function rosenstein(
   store<f64>(outPtr + (OUT_PAIRS << 3), 0)
   store<f64>(outPtr + (OUT_PREDICTION_ERROR << 3), 0)
   store<f64>(outPtr + (OUT_FIT << 3), 0)
+  store<f64>(outPtr + (OUT_PREDICTIONS << 3), 0)
   if (points <= 0) return
   const best = scratch
   const neighbour = best + (<usize>points << 3)
@@ -39,18 +41,39 @@ export function rosenstein(
   store<f64>(outPtr + (OUT_PAIRS << 3), <f64>pairs)
 
   for (let k = 0; k < steps; k++) {
-    let sum: f64 = 0
+    // Σ ln(d²) without a logarithm per pair: the d² are multiplied together, and every eight
+    // products the binary exponent is moved out into an integer sum; one logarithm at the end.
+    // Values outside [2^-100, 2^100], where eight products could leave the f64 range, get
+    // their own logarithm.
+    let mantissa: f64 = 1
+    let exponent: i64 = 0
+    let outliers: f64 = 0
     let count = 0
+    let pending = 0
     for (let i = 0; i + k < points; i++) {
       const j = <i32>load<f64>(neighbour + (<usize>i << 3))
       if (j < 0 || j + k >= points) continue
-      const d2 = max(distance2(xPtr, i + k, j + k, dimension, delay), floor2)
-      if (d2 > 0) {
-        sum += 0.5 * Math.log(d2)
-        count++
+      let d2 = distance2(xPtr, i + k, j + k, dimension, delay)
+      if (d2 < floor2) d2 = floor2
+      if (!(d2 > 0)) continue
+      count++
+      if (d2 < 7.888609052210118e-31 || d2 > 1.2676506002282294e30) {
+        outliers += Math.log(d2)
+        continue
+      }
+      mantissa *= d2
+      if (++pending == 8) {
+        const bits = reinterpret<u64>(mantissa)
+        exponent += <i64>((bits >> 52) & 0x7ff) - 1023
+        mantissa = reinterpret<f64>((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000)
+        pending = 0
       }
     }
-    if (count > 0) store<f64>(divergence + (<usize>k << 3), sum / <f64>count)
+    if (count > 0) {
+      const total = <f64>exponent * Math.LN2 + Math.log(mantissa) + outliers
+      // ln(distance) = ½·ln(squared distance).
+      store<f64>(divergence + (<usize>k << 3), 0.5 * total / <f64>count)
+    }
   }
 
   const used = fit < 0 ? fitLength(divergence, steps) : min(fit, steps)
@@ -69,25 +92,34 @@ export function rosenstein(
     errorCount++
   }
   store<f64>(outPtr + (OUT_PREDICTION_ERROR << 3), errorCount > 0 ? Math.sqrt(errorSum / <f64>errorCount) : 0)
+  store<f64>(outPtr + (OUT_PREDICTIONS << 3), <f64>errorCount)
 }
 
 // @ts-ignore: decorator
 @inline
 function distance2(xPtr: usize, i: i32, j: i32, dimension: i32, delay: i32): f64 {
-  let s: f64 = 0
-  for (let k = 0; k < dimension; k++) {
-    const d = load<f64>(xPtr + (<usize>(i + k * delay) << 3)) - load<f64>(xPtr + (<usize>(j + k * delay) << 3))
+  let a = xPtr + (<usize>i << 3)
+  let b = xPtr + (<usize>j << 3)
+  const step = <usize>delay << 3
+  let d = load<f64>(a) - load<f64>(b)
+  let s = d * d
+  for (let k = 1; k < dimension; k++) {
+    a += step
+    b += step
+    d = load<f64>(a) - load<f64>(b)
     s += d * d
   }
   return s
 }
 
 /**
- * For every embedded point, the nearest other point more than `theiler` steps away, ties to the
- * lowest index. Pairs are visited by lag L = j - i: the squared differences (x_t - x_{t+L})² are
- * computed once per lag and shared by all `dimension` coordinates, each pair updates both of its
- * points, and consecutive i run two to a f64x2 vector. Neighbour indices are kept as f64 so one
- * lane mask selects distance and index together.
+ * For every embedded point, the nearest other point more than `theiler` steps away; among equal
+ * distances the one closest in time, then the earlier one. Pairs are visited by lag L = j - i,
+ * smallest first, so a strict "<" keeps exactly that choice. The squared differences
+ * (x_t - x_{t+L})² are computed once per lag and shared by all `dimension` coordinates, and each
+ * pair is offered to both of its points. Four consecutive i run in two f64x2 vectors, which
+ * first only compare: a new nearest neighbour is rare (about ln M times per point), so the
+ * common case stores nothing.
  */
 function nearestNeighbours(
   xPtr: usize, n: i32, points: i32, dimension: i32, delay: i32, theiler: i32,
@@ -113,37 +145,76 @@ function nearestNeighbours(
       store<f64>(squares + p, d * d)
     }
     const count = points - lag
-    const lagV = f64x2.splat(<f64>lag)
+    const lagBytes = <usize>lag << 3
     let i = 0
-    for (; i + 2 <= count; i += 2) {
+    for (; i + 4 <= count; i += 4) {
       const p = <usize>i << 3
       let d = v128.load(squares + p)
+      let e = v128.load(squares + p, 16)
       let q = squares + p
       for (let k = 1; k < dimension; k++) {
         q += step
         d = f64x2.add(d, v128.load(q))
+        e = f64x2.add(e, v128.load(q, 16))
       }
-      const here = f64x2(<f64>i, <f64>(i + 1))
-      offer(best + p, neighbour + p, d, f64x2.add(here, lagV))
-      const there = <usize>(i + lag) << 3
-      offer(best + there, neighbour + there, d, here)
+      const early = best + p
+      const later = early + lagBytes
+      const earlyD = v128.load(early)
+      const earlyE = v128.load(early, 16)
+      const laterD = v128.load(later)
+      const laterE = v128.load(later, 16)
+      // A pair beats one of its two points exactly when it is below the larger of their bests.
+      if (!v128.any_true(v128.or(f64x2.lt(d, f64x2.pmax(earlyD, laterD)), f64x2.lt(e, f64x2.pmax(earlyE, laterE))))) continue
+      if (lag < 4) {
+        offerFour(i, lag, d, e, best, neighbour)
+        continue
+      }
+      // From lag 4 the early points i..i+3 and the later points i+lag.. are distinct, so both
+      // updates can be vector selects; later points still go first, as the tie rule needs.
+      const indexD = f64x2(<f64>i, <f64>(i + 1))
+      const indexE = f64x2(<f64>(i + 2), <f64>(i + 3))
+      const lagV = f64x2.splat(<f64>lag)
+      select4(later, neighbour + p + lagBytes, d, e, laterD, laterE, indexD, indexE)
+      select4(early, neighbour + p, d, e, earlyD, earlyE, f64x2.add(indexD, lagV), f64x2.add(indexE, lagV))
     }
     for (; i < count; i++) {
       const d = scalarDistance(squares, i, dimension, delay)
-      offerOne(i, i + lag, d, best, neighbour)
       offerOne(i + lag, i, d, best, neighbour)
+      offerOne(i, i + lag, d, best, neighbour)
     }
   }
 }
 
+/** Takes d/e (with candidates cd/ce) into the four points at bestPtr where they are closer. */
 // @ts-ignore: decorator
 @inline
-function offer(bestPtr: usize, neighbourPtr: usize, d: v128, candidate: v128): void {
-  const b = v128.load(bestPtr)
-  const current = v128.load(neighbourPtr)
-  const take = v128.or(f64x2.lt(d, b), v128.and(f64x2.eq(d, b), f64x2.lt(candidate, current)))
-  v128.store(bestPtr, v128.bitselect(d, b, take))
-  v128.store(neighbourPtr, v128.bitselect(candidate, current, take))
+function select4(bestPtr: usize, neighbourPtr: usize, d: v128, e: v128, bd: v128, be: v128, cd: v128, ce: v128): void {
+  const takeD = f64x2.lt(d, bd)
+  const takeE = f64x2.lt(e, be)
+  v128.store(bestPtr, v128.bitselect(d, bd, takeD))
+  v128.store(bestPtr, v128.bitselect(e, be, takeE), 16)
+  v128.store(neighbourPtr, v128.bitselect(cd, v128.load(neighbourPtr), takeD))
+  v128.store(neighbourPtr, v128.bitselect(ce, v128.load(neighbourPtr, 16), takeE), 16)
+}
+
+/**
+ * Offers the pairs (i+s, i+s+lag), s = 0..3, to both of their points. Later points take their
+ * earlier partner first: with small lags the lanes overlap, and the tie rule needs point P to
+ * see P - lag before P + lag.
+ */
+function offerFour(i: i32, lag: i32, d: v128, e: v128, best: usize, neighbour: usize): void {
+  const d0 = f64x2.extract_lane(d, 0)
+  const d1 = f64x2.extract_lane(d, 1)
+  const d2 = f64x2.extract_lane(e, 0)
+  const d3 = f64x2.extract_lane(e, 1)
+  offerOne(i + lag, i, d0, best, neighbour)
+  offerOne(i + lag + 1, i + 1, d1, best, neighbour)
+  offerOne(i + lag + 2, i + 2, d2, best, neighbour)
+  offerOne(i + lag + 3, i + 3, d3, best, neighbour)
+  offerOne(i, i + lag, d0, best, neighbour)
+  offerOne(i + 1, i + 1 + lag, d1, best, neighbour)
+  offerOne(i + 2, i + 2 + lag, d2, best, neighbour)
+  offerOne(i + 3, i + 3 + lag, d3, best, neighbour)
 }
 
 // @ts-ignore: decorator
@@ -158,16 +229,13 @@ function scalarDistance(squares: usize, i: i32, dimension: i32, delay: i32): f64
 @inline
 function offerOne(point: i32, candidate: i32, d: f64, best: usize, neighbour: usize): void {
   const pb = best + (<usize>point << 3)
-  const pn = neighbour + (<usize>point << 3)
-  const b = load<f64>(pb)
-  const c = <f64>candidate
-  if (d < b || (d == b && c < load<f64>(pn))) {
+  if (d < load<f64>(pb)) {
     store<f64>(pb, d)
-    store<f64>(pn, c)
+    store<f64>(neighbour + (<usize>point << 3), <f64>candidate)
   }
 }
 
-/** Steps until the curve first reaches halfway between its start and its peak (at least 2). */
+/** Steps until the curve first reaches halfway between its start and its peak (at least 2); all steps when it does not rise. */
 function fitLength(divergence: usize, steps: i32): i32 {
   let first: f64 = NaN
   let peak: f64 = -Infinity
@@ -177,7 +245,8 @@ function fitLength(divergence: usize, steps: i32): i32 {
     if (isNaN(first)) first = y
     if (y > peak) peak = y
   }
-  if (isNaN(first) || !(peak > first)) return steps
+  // A rise of a billionth of a nat is rounding in the mean, not separation.
+  if (isNaN(first) || !(peak - first > 1e-9)) return steps
   const half = first + 0.5 * (peak - first)
   for (let k = 0; k < steps; k++) {
     const y = load<f64>(divergence + (<usize>k << 3))

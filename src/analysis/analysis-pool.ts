@@ -1,0 +1,232 @@
+import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import type { ResourceLimits } from 'node:worker_threads'
+import { Piscina } from 'piscina'
+import { _checkAnalyseOptions, type AnalyseOptions, type SeriesAnalysis, type SeriesInput } from './analyse-series.js'
+import { decodeAnalysis, packChunk, type ChunkResult } from './analysis-task.js'
+import { ErrorCodes, FlakelineError, inputError } from './errors.js'
+import type { ErrorCode } from '../errors.js'
+import { checkSeries } from './series-input.js'
+
+/** Options of {@link AnalysisPool}. */
+export interface AnalysisPoolOptions {
+  /** Worker threads at most. Default: `os.availableParallelism()`. */
+  threads?: number
+  /** Milliseconds an idle extra worker lives before it exits. Default 1000. */
+  idleTimeout?: number
+  /** Milliseconds `close()` waits for running work before terminating workers. Default 5000. */
+  closeTimeout?: number
+  /** The kernels.wasm the workers load. Default: the one built into the package. */
+  wasmPath?: string
+  /** Per-worker V8 limits (see `worker_threads`); a worker that exceeds them crashes. */
+  resourceLimits?: ResourceLimits
+}
+
+const DEFAULTS = { idleTimeout: 1_000, closeTimeout: 5_000 } as const
+
+// The compiled worker beside this module (the package), or the built one when this module runs
+// from sources (tests): worker threads cannot run TypeScript.
+const WORKER_CANDIDATES = ['./analysis-worker.js', '../../dist/src/analysis/analysis-worker.js']
+
+// Several chunks per thread so a slow chunk does not leave the other threads idle at the end.
+const CHUNKS_PER_THREAD = 4
+
+function workerFile(): string {
+  const tried = WORKER_CANDIDATES.map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+  const found = tried.find((path) => existsSync(path))
+  if (!found) throw new FlakelineError(ErrorCodes.ANALYSIS_WORKER, `the analysis worker is missing; run the package build. Looked in: ${tried.join(', ')}`)
+  return found
+}
+
+function positive(options: AnalysisPoolOptions, name: 'threads' | 'idleTimeout' | 'closeTimeout', integer: boolean, min: number): void {
+  const value = options[name]
+  if (value === undefined) return
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (integer && !Number.isInteger(value)) || value === Infinity) {
+    throw inputError(`options.${name} must be ${integer ? 'an integer' : 'a number of milliseconds'} >= ${min} (got ${String(value)})`)
+  }
+}
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes))
+
+interface Call {
+  fail(error: FlakelineError): void
+}
+
+/**
+ * Analyses batches of per-test series off the main thread: piscina worker threads each load
+ * the WebAssembly kernels once and run {@link analyseSeries} over packed chunks of the batch.
+ * Workers start on the first batch; idle ones are unref'd (they never keep the process alive)
+ * and extra ones exit after `idleTimeout`.
+ *
+ * Errors reject with a stable code: `FLAKELINE_E_ANALYSIS_INPUT` (bad series or options),
+ * `FLAKELINE_E_ANALYSIS_WASM` (kernels missing or invalid), `FLAKELINE_E_ANALYSIS_WORKER`
+ * (a worker crashed or could not start), `FLAKELINE_E_ANALYSIS_CLOSED` (used after close, or
+ * closed mid-batch). A failed batch stops its remaining chunks.
+ *
+ * @example
+ * const pool = new AnalysisPool()
+ * try {
+ *   const results = await pool.analyse([{ id: 'cart > adds', durations }], { reference: baseline })
+ * } finally {
+ *   await pool.close()
+ * }
+ */
+export class AnalysisPool {
+  /** Maximum worker threads. */
+  readonly threads: number
+  private readonly idleTimeout: number
+  private readonly closeTimeout: number
+  private readonly wasmPath: string | undefined
+  private readonly resourceLimits: ResourceLimits | undefined
+  private readonly filename: string
+  private readonly calls = new Set<Call>()
+  private piscina: Piscina | undefined
+  private closing: Promise<void> | undefined
+
+  constructor(options: AnalysisPoolOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw inputError('options must be an object')
+    positive(options, 'threads', true, 1)
+    positive(options, 'idleTimeout', false, 0)
+    positive(options, 'closeTimeout', false, 0)
+    if (options.wasmPath !== undefined && typeof options.wasmPath !== 'string') throw inputError('options.wasmPath must be a file path')
+    this.threads = options.threads ?? availableParallelism()
+    this.idleTimeout = options.idleTimeout ?? DEFAULTS.idleTimeout
+    this.closeTimeout = options.closeTimeout ?? DEFAULTS.closeTimeout
+    this.wasmPath = options.wasmPath
+    this.resourceLimits = options.resourceLimits
+    this.filename = workerFile()
+  }
+
+  private start(): Piscina {
+    if (this.piscina) return this.piscina
+    const piscina = new Piscina({
+      filename: this.filename,
+      maxThreads: this.threads,
+      // One thread stays (unref'd) so a crashed worker is replaced and queued chunks still run.
+      minThreads: 1,
+      idleTimeout: this.idleTimeout,
+      closeTimeout: this.closeTimeout,
+      ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}),
+    })
+    // Piscina reports a worker that dies outside any task (for example while starting) as an
+    // 'error' event; nothing else would settle the batches waiting for it.
+    piscina.on('error', (error: unknown) => {
+      const failure = new FlakelineError(ErrorCodes.ANALYSIS_WORKER, `an analysis worker failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+      for (const call of [...this.calls]) call.fail(failure)
+    })
+    this.piscina = piscina
+    return piscina
+  }
+
+  /**
+   * Analyses every series of `batch` (see {@link analyseSeries}); results come back in batch
+   * order. An empty batch resolves to `[]` without starting workers.
+   */
+  async analyse(batch: readonly SeriesInput[], options: AnalyseOptions): Promise<SeriesAnalysis[]> {
+    if (this.closing) throw new FlakelineError(ErrorCodes.ANALYSIS_CLOSED, 'the analysis pool is closed')
+    if (!Array.isArray(batch)) throw inputError('batch must be an array of { id, durations, outcomes? }')
+    _checkAnalyseOptions(options)
+    batch.forEach((item: unknown, i) => {
+      if (typeof item !== 'object' || item === null) throw inputError(`batch[${i}] must be an object { id, durations, outcomes? }`)
+      const { durations, outcomes } = item as SeriesInput
+      checkSeries(durations, `batch[${i}].durations`)
+      if (outcomes !== undefined) checkSeries(outcomes, `batch[${i}].outcomes`)
+    })
+    if (batch.length === 0) return []
+    const piscina = this.start()
+    const results = new Array<SeriesAnalysis>(batch.length)
+    const controller = new AbortController()
+    await new Promise<void>((resolve, reject) => {
+      const ranges = chunkRanges(batch, this.threads * CHUNKS_PER_THREAD)
+      let pending = ranges.length
+      let settled = false
+      const call: Call = {
+        fail: (error) => {
+          if (settled) return
+          settled = true
+          this.calls.delete(call)
+          // Stop this batch's other chunks: queued ones are dropped, running ones terminated.
+          controller.abort()
+          reject(error)
+        },
+      }
+      this.calls.add(call)
+      for (const [from, to] of ranges) {
+        const { task, transfer } = packChunk(batch, from, to, options, this.wasmPath)
+        const run = piscina.run(task, { transferList: transfer, signal: controller.signal }) as Promise<ChunkResult>
+        run.then(
+          (result) => {
+            if (settled) return
+            if (!(result instanceof Float64Array)) return call.fail(workerReportedError(result))
+            for (let k = 0; k < to - from; k++) results[from + k] = decodeAnalysis(batch[from + k]!.id, result, k)
+            if (--pending === 0) {
+              settled = true
+              this.calls.delete(call)
+              resolve()
+            }
+          },
+          (error: unknown) => call.fail(this.taskFailure(error)),
+        )
+      }
+    })
+    return results
+  }
+
+  private taskFailure(error: unknown): FlakelineError {
+    const detail = error instanceof Error ? error.message : String(error)
+    if (this.closing) return new FlakelineError(ErrorCodes.ANALYSIS_CLOSED, `the analysis pool closed while a batch was in flight (${detail})`, { cause: error })
+    return new FlakelineError(ErrorCodes.ANALYSIS_WORKER, `an analysis worker failed: ${detail}`, { cause: error })
+  }
+
+  /**
+   * Stops the workers: running chunks get up to `closeTimeout` ms, queued ones are dropped
+   * (their batches reject with `FLAKELINE_E_ANALYSIS_CLOSED`), then every worker is terminated.
+   * Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown())
+  }
+
+  private async shutdown(): Promise<void> {
+    const piscina = this.piscina
+    if (!piscina) return
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.closeTimeout)
+    })
+    try {
+      await Promise.race([piscina.close({ force: true }).catch(() => undefined), timeout])
+    } finally {
+      clearTimeout(timer)
+      await piscina.destroy().catch(() => undefined)
+    }
+  }
+}
+
+function workerReportedError(result: unknown): FlakelineError {
+  const error = (result as { error?: { code?: unknown; message?: unknown } } | null)?.error
+  if (error && typeof error.code === 'string' && KNOWN_CODES.has(error.code)) {
+    return new FlakelineError(error.code as ErrorCode, String(error.message))
+  }
+  return new FlakelineError(ErrorCodes.ANALYSIS_WORKER, 'an analysis worker returned an unexpected result')
+}
+
+/** Splits the batch into up to `chunks` contiguous ranges of about equal total length. */
+function chunkRanges(batch: readonly SeriesInput[], chunks: number): [number, number][] {
+  let total = 0
+  for (const item of batch) total += item.durations.length + 1
+  const target = total / Math.min(chunks, batch.length)
+  const ranges: [number, number][] = []
+  let from = 0
+  let size = 0
+  for (let i = 0; i < batch.length; i++) {
+    size += batch[i]!.durations.length + 1
+    if (size >= target || i === batch.length - 1) {
+      ranges.push([from, i + 1])
+      from = i + 1
+      size = 0
+    }
+  }
+  return ranges
+}

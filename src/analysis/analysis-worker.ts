@@ -1,0 +1,33 @@
+// Piscina worker: analyses one packed chunk with the WebAssembly kernels, which it loads once
+// per thread (per wasm path) and reuses for every task. Known failures come back as data so
+// their stable code survives the thread boundary (structured clone drops an Error's `code`).
+import { move } from 'piscina'
+import { _checkAnalyseOptions, _measureSeries } from './analyse-series.js'
+import { FIELDS, encodeAnalysis, type ChunkResult, type ChunkTask } from './analysis-task.js'
+import { FlakelineError } from './errors.js'
+import { activateKernels } from './kernels.js'
+
+/** Analyses every series of the chunk; the result buffer is transferred back. */
+export default function analyseChunk(task: ChunkTask): ChunkResult {
+  try {
+    const kernels = activateKernels(task.wasmPath)
+    const options = {
+      reference: task.reference,
+      band: task.band,
+      referenceOutcomes: task.referenceOutcomes,
+      lyapunov: task.lyapunov,
+    }
+    _checkAnalyseOptions(options)
+    const count = task.offsets.length - 1
+    const values = new Float64Array(count * FIELDS)
+    for (let k = 0; k < count; k++) {
+      const durations = task.durations.subarray(task.offsets[k], task.offsets[k + 1])
+      const outcomes = task.hasOutcomes[k] ? task.outcomes.subarray(task.outcomeOffsets[k], task.outcomeOffsets[k + 1]) : undefined
+      encodeAnalysis(_measureSeries(kernels, durations, outcomes, options, `batch[${task.first + k}]`), values, k)
+    }
+    return move(values) as Float64Array
+  } catch (error) {
+    if (error instanceof FlakelineError) return { error: { code: error.code, message: error.message } }
+    throw error
+  }
+}

@@ -71,7 +71,8 @@ export function fileResultOf(
     ...identity,
     status,
     durationMs: Math.max(0, runtime ?? end - start),
-    startedAt: start,
+    // A file that failed to load has no timings (start is 0).
+    startedAt: start > 0 ? start : Date.now(),
     fileError,
     tests,
   }

@@ -46,9 +46,11 @@ export async function planRun(request: PlanRequest): Promise<PlannedFile[] | nul
     }
     return planOrder(request.fileIds, windows)
   } catch (error) {
-    const wrapped = asFlakelineError(error, ErrorCodes.SEQUENCER, 'cannot plan the order')
+    const cause = asFlakelineError(error, ErrorCodes.SEQUENCER, 'unexpected failure')
+    const detail = cause.code === ErrorCodes.SEQUENCER ? cause.message : `${cause.code}: ${cause.message}`
+    const wrapped = new FlakelineError(ErrorCodes.SEQUENCER, `cannot plan the order (${detail}); using ${request.runner}'s default order`, { cause })
     if (options.strict) throw wrapped
-    notices.warn(new FlakelineError(wrapped.code, `${wrapped.message}; using ${request.runner}'s default order`, { cause: wrapped }))
+    notices.warn(wrapped)
     return null
   } finally {
     await store?.close()

@@ -49,30 +49,50 @@ function isCorruption(error: unknown): boolean {
 
 /** LMDB's meta page magic number (`MDB_MAGIC`), stored after the page header of pages 0 and 1. */
 const LMDB_MAGIC = 0xbeefc0de
-/** Offsets of the magic in the meta page: after a 16-byte (LMDB 0.9) or 24-byte (LMDB 1.0) page header. */
-const MAGIC_OFFSETS = [16, 24]
+/** Offsets of the magic in a meta page: after a 24-byte (LMDB 1.0 format) or 16-byte (0.9) page header. */
+const MAGIC_OFFSETS = [24, 16]
+/** From the magic: the page size (`mm_dbs[0].md_pad`), the last used page and the committing txn id. */
+const PAGE_SIZE_AT = 24
+const LAST_PAGE_AT = 120
+const TXN_ID_AT = 128
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.alloc(length)
+  const read = readSync(fd, buffer, 0, length, position)
+  return buffer.subarray(0, read)
+}
 
 /**
- * LMDB trusts its file and a foreign file can crash the process (a segmentation fault, not an
- * error), so the meta page is checked before LMDB sees the file. An empty file is a new store.
+ * LMDB trusts its file, and a foreign or truncated file crashes the process (a segmentation fault
+ * or bus error, not an error), so both meta pages are checked before LMDB sees the file: the magic
+ * number, a sane page size, and a file long enough for the last page the newest meta names.
+ * An empty file is a new store.
  */
 function assertLooksLikeLmdb(file: string): void {
   if (!existsSync(file)) return
   const size = statSync(file).size
   if (size === 0) return
-  const head = Buffer.alloc(64)
-  const fd = openSync(file, 'r')
-  try {
-    readSync(fd, head, 0, head.length, 0)
-  } finally {
-    closeSync(fd)
-  }
-  const magic = size >= 64 && MAGIC_OFFSETS.some((offset) => head.readUInt32LE(offset) === LMDB_MAGIC)
-  if (!magic) {
+  const refuse = (why: string): never => {
     throw new FlakelineError(
       ErrorCodes.STORE_CORRUPT,
-      `${file} is not an LMDB file (wrong magic number); it is left untouched. Move it away or point FLAKELINE_DIR elsewhere`,
+      `${file} is not a usable LMDB file (${why}); it is left untouched. Move it away or point FLAKELINE_DIR elsewhere`,
     )
+  }
+  const fd = openSync(file, 'r')
+  try {
+    const first = readAt(fd, 0, 256)
+    const magicAt = MAGIC_OFFSETS.find((offset) => first.length >= offset + TXN_ID_AT + 8 && first.readUInt32LE(offset) === LMDB_MAGIC)
+    if (magicAt === undefined) return refuse('wrong magic number')
+    const pageSize = first.readUInt32LE(magicAt + PAGE_SIZE_AT)
+    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return refuse(`impossible page size ${pageSize}`)
+    const second = readAt(fd, pageSize, 256)
+    const metas = [first, second].filter((page) => page.length >= magicAt + TXN_ID_AT + 8 && page.readUInt32LE(magicAt) === LMDB_MAGIC)
+    if (metas.length < 2) return refuse('second meta page missing')
+    const newest = metas.reduce((a, b) => (b.readBigUInt64LE(magicAt + TXN_ID_AT) > a.readBigUInt64LE(magicAt + TXN_ID_AT) ? b : a))
+    const lastPage = Number(newest.readBigUInt64LE(magicAt + LAST_PAGE_AT))
+    if (size < (lastPage + 1) * pageSize) return refuse(`truncated: ${size} bytes, the data needs ${(lastPage + 1) * pageSize}`)
+  } finally {
+    closeSync(fd)
   }
 }
 
@@ -124,23 +144,19 @@ export class HistoryStore {
     if (options.readOnly && !existsSync(file)) {
       throw new FlakelineError(ErrorCodes.STORE_OPEN, `no flakeline store at ${dir} (a run with the flakeline reporter creates it)`)
     }
-    let root: RootDatabase
+    let root: RootDatabase | undefined
     try {
       assertLooksLikeLmdb(file)
       if (!options.readOnly) mkdirSync(dir, { recursive: true })
       root = open({ path: file, maxDbs: 12, readOnly: options.readOnly ?? false })
+      const store = new HistoryStore(dir, root, options.historyLimit)
+      store.checkSchema(options.readOnly ?? false)
+      return store
     } catch (error) {
+      root?.close().catch(() => {})
       const code = isCorruption(error) ? ErrorCodes.STORE_CORRUPT : ErrorCodes.STORE_OPEN
       throw asFlakelineError(error, code, `cannot open the flakeline store at ${dir}`)
     }
-    const store = new HistoryStore(dir, root, options.historyLimit)
-    try {
-      store.checkSchema(options.readOnly ?? false)
-    } catch (error) {
-      root.close().catch(() => {})
-      throw error
-    }
-    return store
   }
 
   private checkSchema(readOnly: boolean): void {
@@ -338,12 +354,15 @@ export class HistoryStore {
   /** Tests of one file with their histories. */
   testsOf(fileId: string): TestHistory[] {
     return this.read(`the tests of ${fileId}`, () =>
-      Array.from(this.tests.getRange({ start: [fileId], end: [fileId, '\uffff'] }), ({ key, value }) => ({
-        fileId: key[0],
-        name: key[1],
-        entries: new HistoryWindow(copyBytes(value.window)).entries(),
-      })).filter((test) => test.fileId === fileId),
-    )
+    {
+      // Keys sort by UTF-8 bytes, so no string bounds every name: walk from the file and stop at the next one.
+      const tests: TestHistory[] = []
+      for (const { key, value } of this.tests.getRange({ start: [fileId] })) {
+        if (key[0] !== fileId) break
+        tests.push({ fileId, name: key[1], entries: new HistoryWindow(copyBytes(value.window)).entries() })
+      }
+      return tests
+    })
   }
 
   /** Entry counts for `doctor`. */

@@ -68,32 +68,40 @@ export class HistoryWindow {
   }
 
   /**
-   * A new window with `entry` appended and the oldest entries dropped beyond `limit`.
-   * Returns the sequence numbers of the dropped entries so their detail records can go too.
+   * A new window with `entry` added in seq order and the oldest runs dropped beyond `limit`.
+   * Runs sharing a store can finish out of order, so the entry goes after the last older run
+   * (almost always the end). Returns the dropped sequence numbers so their detail records can go too.
    */
   static append(previous: Uint8Array | undefined, entry: HistoryEntry, limit: number): { bytes: Uint8Array; dropped: number[] } {
     const old = previous ? new HistoryWindow(previous) : undefined
     const oldLength = old?.length ?? 0
-    const keep = Math.min(oldLength, Math.max(0, limit - 1))
-    const dropped: number[] = []
-    for (let i = 0; i < oldLength - keep; i++) dropped.push(old!.seq(i))
-    const bytes = new Uint8Array((keep + 1) * ENTRY_BYTES)
-    if (old && keep > 0) bytes.set(old.bytes.subarray((oldLength - keep) * ENTRY_BYTES, oldLength * ENTRY_BYTES))
-    const view = new DataView(bytes.buffer)
-    const at = keep * ENTRY_BYTES
+    let insertAt = oldLength
+    while (insertAt > 0 && old!.seq(insertAt - 1) > entry.seq) insertAt--
+    const merged = new Uint8Array((oldLength + 1) * ENTRY_BYTES)
+    if (old) {
+      merged.set(old.bytes.subarray(0, insertAt * ENTRY_BYTES), 0)
+      merged.set(old.bytes.subarray(insertAt * ENTRY_BYTES, oldLength * ENTRY_BYTES), (insertAt + 1) * ENTRY_BYTES)
+    }
+    const view = new DataView(merged.buffer)
+    const at = insertAt * ENTRY_BYTES
     view.setUint32(at, entry.seq, true)
     view.setUint8(at + 4, statusCode(entry.status))
     view.setUint8(at + 5, Math.min(255, Math.max(0, entry.attempts)))
     view.setFloat32(at + 8, entry.durationMs, true)
     view.setFloat64(at + 12, entry.startedAt, true)
-    return { bytes, dropped }
+    const drop = Math.max(0, oldLength + 1 - Math.max(1, limit))
+    const dropped: number[] = []
+    for (let i = 0; i < drop; i++) dropped.push(view.getUint32(i * ENTRY_BYTES, true))
+    return { bytes: merged.slice(drop * ENTRY_BYTES), dropped }
   }
 
-  /** A window holding only the entries whose seq is at least `minSeq`. */
+  /** A window holding only the entries whose seq is at least `minSeq`, in their order. */
   static since(bytes: Uint8Array, minSeq: number): Uint8Array {
     const window = new HistoryWindow(bytes)
-    let first = 0
-    while (first < window.length && window.seq(first) < minSeq) first++
-    return bytes.slice(first * ENTRY_BYTES, window.length * ENTRY_BYTES)
+    const kept: number[] = []
+    for (let i = 0; i < window.length; i++) if (window.seq(i) >= minSeq) kept.push(i)
+    const out = new Uint8Array(kept.length * ENTRY_BYTES)
+    kept.forEach((index, at) => out.set(bytes.subarray(index * ENTRY_BYTES, (index + 1) * ENTRY_BYTES), at * ENTRY_BYTES))
+    return out
   }
 }

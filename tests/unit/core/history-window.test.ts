@@ -64,16 +64,16 @@ describe('HistoryWindow fields', () => {
   test('every field round-trips', () => {
     const entries: HistoryEntry[] = [
       { seq: 1, status: 'passed', durationMs: 12.5, startedAt: 1_732_245_901_234, attempts: 1 },
-      { seq: 4_294_967_295, status: 'failed', durationMs: 0, startedAt: 0, attempts: 3 },
-      { seq: 3, status: 'skipped', durationMs: 65_536, startedAt: 1.5, attempts: 0 },
-      { seq: 4, status: 'todo', durationMs: 0.25, startedAt: Number.MAX_SAFE_INTEGER, attempts: 255 },
+      { seq: 3, status: 'failed', durationMs: 0, startedAt: 0, attempts: 3 },
+      { seq: 4, status: 'skipped', durationMs: 65_536, startedAt: 1.5, attempts: 0 },
+      { seq: 4_294_967_295, status: 'todo', durationMs: 0.25, startedAt: Number.MAX_SAFE_INTEGER, attempts: 255 },
     ]
     let bytes: Uint8Array | undefined
     for (const e of entries) bytes = HistoryWindow.append(bytes, e, 10).bytes
     const window = new HistoryWindow(bytes!)
     expect(window.entries()).toEqual(entries)
     expect([0, 1, 2, 3].map((i) => window.statusCode(i))).toEqual([0, 1, 2, 3])
-    expect(window.seq(1)).toBe(4_294_967_295)
+    expect(window.seq(3)).toBe(4_294_967_295)
     expect(window.attempts(3)).toBe(255)
   })
 
@@ -120,15 +120,16 @@ describe('HistoryWindow.since', () => {
     expect(new HistoryWindow(HistoryWindow.since(bytes!, 5)).entries()).toEqual([entry(6), entry(8)])
   })
 
-  // Bug: since() assumes the window is sorted by seq and stops at the first entry >= minSeq. A
-  // window is in write order, and two runs sharing a store (CI shards, two terminals) write their
-  // file results out of seq order: run 2 may finish before run 1. compact() then keeps entries of
-  // runs it has just deleted (src/store/history-store.ts compact(), via since()). Fix: keep every
-  // entry whose seq is >= minSeq, preserving order, instead of cutting a prefix.
-  test.fails('drops older entries even when the window is not in seq order', () => {
+  // Two runs sharing a store (CI shards, two terminals) write their results out of seq order:
+  // run 2 may finish before run 1. Windows stay in seq order, so trimming drops the oldest runs.
+  test('entries written out of seq order are kept in seq order', () => {
     let bytes: Uint8Array | undefined
     for (const seq of [2, 4, 3, 1, 5]) bytes = HistoryWindow.append(bytes, entry(seq), 10).bytes
-    expect(new HistoryWindow(HistoryWindow.since(bytes!, 3)).entries().map((e) => e.seq)).toEqual([4, 3, 5])
+    expect(new HistoryWindow(bytes!).entries().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5])
+    expect(new HistoryWindow(HistoryWindow.since(bytes!, 3)).entries().map((e) => e.seq)).toEqual([3, 4, 5])
+    const trimmed = HistoryWindow.append(bytes, entry(0), 3)
+    expect(trimmed.dropped).toEqual([0, 1, 2])
+    expect(new HistoryWindow(trimmed.bytes).entries().map((e) => e.seq)).toEqual([3, 4, 5])
   })
 
   test('returns a copy', () => {

@@ -75,18 +75,13 @@ describe('corrupt store files', () => {
     expect(JSON.parse(child.stdout)).toEqual({
       name: 'FlakelineError',
       code: ErrorCodes.STORE_CORRUPT,
-      message: `${file} is not an LMDB file (wrong magic number); it is left untouched. Move it away or point FLAKELINE_DIR elsewhere`,
+      message: `${file} is not a usable LMDB file (wrong magic number); it is left untouched. Move it away or point FLAKELINE_DIR elsewhere`,
     })
   })
 
-  // Bug: lmdb-js 3.5 maps the file without checking it against the meta pages. A store cut short
-  // (an interrupted copy, a CI cache restored from a partial upload) keeps valid meta pages, passes
-  // the magic-number check in HistoryStore.open, and then crashes the whole process with SIGBUS
-  // inside lmdb's open(): the runner or `flakeline doctor` dies instead of getting
-  // FLAKELINE_E_STORE_CORRUPT. Fix: in the pre-open check, also read the meta pages' last page
-  // number (mm_last_pg) and page size and refuse a file shorter than (last_pg + 1) * page size;
-  // refuse an mm_version other than the one lmdb-js writes too.
-  test.fails('a truncated store throws FLAKELINE_E_STORE_CORRUPT instead of crashing', async () => {
+  // A store cut short (an interrupted copy, a CI cache restored from a partial upload) keeps valid
+  // meta pages; lmdb-js would map it and crash the process with SIGBUS.
+  test('a truncated store throws FLAKELINE_E_STORE_CORRUPT instead of crashing', async () => {
     const source = scratch.dir()
     const store = scratch.open(source, { historyLimit: 5 })
     await recordRun(store, [fileRecord(0, 'a.test.ts', 'passed', 5)])
@@ -100,12 +95,9 @@ describe('corrupt store files', () => {
     expect(JSON.parse(child.stdout)).toMatchObject({ name: 'FlakelineError', code: ErrorCodes.STORE_CORRUPT })
   })
 
-  // Bug: src/store/history-store.ts opens the named databases in the HistoryStore constructor,
-  // outside the try/catch of open(). When the environment's main tree is damaged (valid meta
-  // pages, zeroed data pages) openDB throws lmdb's raw Error (code -30796, MDB_CORRUPTED) instead
-  // of a FlakelineError with FLAKELINE_E_STORE_CORRUPT, and the environment is never closed.
-  // Fix: construct the store inside the try, and map errors there with isCorruption().
-  test.fails('a store with damaged data pages throws FLAKELINE_E_STORE_CORRUPT', async () => {
+  // Valid meta pages with a damaged main tree make openDB throw lmdb's raw MDB_CORRUPTED error,
+  // which must surface as FLAKELINE_E_STORE_CORRUPT.
+  test('a store with damaged data pages throws FLAKELINE_E_STORE_CORRUPT', async () => {
     const source = scratch.dir()
     await scratch.open(source, { historyLimit: 5 }).close()
     const bytes = readFileSync(join(source, STORE_FILE))

@@ -43,25 +43,40 @@ export function minimumPeriodStrength(n: number): number {
   return Math.max(0.3, 3 / Math.sqrt(n))
 }
 
+/** A peak this close to the highest one counts as the period; later peaks are its multiples. */
+const PEAK_SHARE = 0.8
+
 /**
- * Dominant period from an autocorrelation r(0..maxLag) of an n-value series: the highest peak
- * after the first lag where r drops to 0 or below (before that, r is still the decay of
- * short-range memory, not repetition). @internal
+ * Dominant period from an autocorrelation r(0..maxLag) of an n-value series: the first local
+ * maximum after the first lag where r drops to 0 or below (before that, r is still the decay of
+ * short-range memory, not repetition) that reaches 80% of the highest value there. Taking the
+ * first such peak rather than the highest keeps a period of 12.5 samples from being reported as
+ * 25, where sampling makes the repeat exact. The peak is refined by a parabola through the
+ * unbiased autocorrelation, r(k)·n/(n-k), whose peaks are not pulled towards shorter lags. @internal
  */
 export function _periodFromAutocorrelation(r: Float64Array, n: number): PeriodEstimate {
   const maxLag = r.length - 1
   let zero = 1
   while (zero <= maxLag && r[zero]! > 0) zero++
   if (zero > maxLag) return { period: null, strength: 0 }
-  let peak = zero
-  for (let k = zero + 1; k <= maxLag; k++) if (r[k]! > r[peak]!) peak = k
+  let highest = zero
+  for (let k = zero + 1; k <= maxLag; k++) if (r[k]! > r[highest]!) highest = k
+  if (r[highest]! < minimumPeriodStrength(n)) return { period: null, strength: Math.max(r[highest]!, 0) }
+  let peak = highest
+  for (let k = zero; k < highest; k++) {
+    if (r[k]! >= PEAK_SHARE * r[highest]! && r[k]! >= r[k - 1]! && r[k]! >= r[k + 1]!) {
+      peak = k
+      break
+    }
+  }
   const strength = r[peak]!
-  if (strength < minimumPeriodStrength(n)) return { period: null, strength: Math.max(strength, 0) }
   let period = peak
   if (peak > 1 && peak < maxLag) {
-    const left = r[peak - 1]!
-    const right = r[peak + 1]!
-    const curvature = left - 2 * strength + right
+    const unbiased = (k: number): number => (r[k]! * n) / (n - k)
+    const left = unbiased(peak - 1)
+    const centre = unbiased(peak)
+    const right = unbiased(peak + 1)
+    const curvature = left - 2 * centre + right
     if (curvature < 0) period += Math.max(-0.5, Math.min(0.5, (0.5 * (left - right)) / curvature))
   }
   return { period, strength }

@@ -87,13 +87,15 @@ export function findSimilarReference(pattern: ArrayLike<number>, series: ArrayLi
 
 /** Length of the longest common subsequence. */
 export function lcsReference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const rows = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0))
+  let prev = new Array<number>(b.length + 1).fill(0)
   for (let i = 1; i <= a.length; i++) {
+    const cur = [0]
     for (let j = 1; j <= b.length; j++) {
-      rows[i]![j] = a[i - 1] === b[j - 1] ? rows[i - 1]![j - 1]! + 1 : Math.max(rows[i - 1]![j]!, rows[i]![j - 1]!)
+      cur[j] = a[i - 1] === b[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, cur[j - 1]!)
     }
+    prev = cur
   }
-  return rows[a.length]![b.length]!
+  return prev[b.length]!
 }
 
 /** Levenshtein distance: unit-cost insertions, deletions and substitutions. */
@@ -123,8 +125,14 @@ export function autocorrelationReference(x: ArrayLike<number>, maxLag: number): 
   out[0] = 1
   if (denominator === 0) return out
   for (let k = 1; k <= maxLag && k < n; k++) {
-    let s = 0
-    for (let t = 0; t + k < n; t++) s += y[t]! * y[t + k]!
+    // The kernel's summation order: four interleaved partial sums over whole groups of four
+    // products, combined as (s0 + s2) + (s1 + s3), then the leftover products in order.
+    const count = n - k
+    const whole = count - (count % 4)
+    const partial = [0, 0, 0, 0]
+    for (let t = 0; t < whole; t++) partial[t % 4]! += y[t]! * y[t + k]!
+    let s = partial[0]! + partial[2]! + (partial[1]! + partial[3]!)
+    for (let t = whole; t < count; t++) s += y[t]! * y[t + k]!
     out[k] = s / denominator
   }
   return out
@@ -199,7 +207,7 @@ function autoFit(y: Float64Array): number {
   const first = defined[0]!
   const peak = Math.max(...defined)
   if (!(peak - first > 1e-9)) return y.length
-  const half = first + 0.5 * (peak - first)
+  const half = first + (0.5 - 1e-9) * (peak - first)
   for (let k = 0; k < y.length; k++) if (y[k]! >= half) return Math.min(Math.max(k + 1, 2), y.length)
   return y.length
 }
@@ -257,15 +265,22 @@ export function dominantPeriodReference(x: ArrayLike<number>): { period: number 
   let zero = 1
   while (zero <= maxLag && r[zero]! > 0) zero++
   if (zero > maxLag) return { period: null, strength: 0 }
-  let peak = zero
-  for (let k = zero + 1; k <= maxLag; k++) if (r[k]! > r[peak]!) peak = k
+  let highest = zero
+  for (let k = zero + 1; k <= maxLag; k++) if (r[k]! > r[highest]!) highest = k
+  if (r[highest]! < Math.max(0.3, 3 / Math.sqrt(n))) return { period: null, strength: Math.max(r[highest]!, 0) }
+  // The first local maximum reaching 80% of the highest one.
+  let peak = highest
+  for (let k = zero; k < highest; k++) {
+    if (r[k]! >= 0.8 * r[highest]! && r[k]! >= r[k - 1]! && r[k]! >= r[k + 1]!) {
+      peak = k
+      break
+    }
+  }
   const strength = r[peak]!
-  if (strength < Math.max(0.3, 3 / Math.sqrt(n))) return { period: null, strength: Math.max(strength, 0) }
   let period = peak
   if (peak > 1 && peak < maxLag) {
-    const left = r[peak - 1]!
-    const right = r[peak + 1]!
-    const curvature = left - 2 * strength + right
+    const [left, centre, right] = [peak - 1, peak, peak + 1].map((k) => (r[k]! * n) / (n - k)) as [number, number, number]
+    const curvature = left - 2 * centre + right
     if (curvature < 0) period += Math.max(-0.5, Math.min(0.5, (0.5 * (left - right)) / curvature))
   }
   return { period, strength }

@@ -51,6 +51,8 @@ const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes))
 
 interface Call {
   fail(error: FlakelineError): void
+  /** Shared with the call's chunks: set to 1 to make workers skip what is left. */
+  cancel: Int32Array
 }
 
 /**
@@ -110,8 +112,10 @@ export class AnalysisPool {
       ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}),
     })
     // Piscina reports a worker that dies outside any task (for example while starting) as an
-    // 'error' event; nothing else would settle the batches waiting for it.
+    // 'error' event, and does not replace a worker that failed while starting. With no worker
+    // left, queued chunks would wait forever: fail their batches instead.
     piscina.on('error', (error: unknown) => {
+      if (piscina.threads.length > 0) return
       const failure = new FlakelineError(ErrorCodes.ANALYSIS_WORKER, `an analysis worker failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
       for (const call of [...this.calls]) call.fail(failure)
     })
@@ -136,25 +140,26 @@ export class AnalysisPool {
     if (batch.length === 0) return []
     const piscina = this.start()
     const results = new Array<SeriesAnalysis>(batch.length)
-    const controller = new AbortController()
     await new Promise<void>((resolve, reject) => {
       const ranges = chunkRanges(batch, this.threads * CHUNKS_PER_THREAD)
       let pending = ranges.length
       let settled = false
       const call: Call = {
+        // Cancelling through shared memory rather than piscina's AbortSignal: aborting a running
+        // task terminates its worker, whose late answer piscina then reports as an error.
+        cancel: new Int32Array(new SharedArrayBuffer(4)),
         fail: (error) => {
           if (settled) return
           settled = true
           this.calls.delete(call)
-          // Stop this batch's other chunks: queued ones are dropped, running ones terminated.
-          controller.abort()
+          Atomics.store(call.cancel, 0, 1)
           reject(error)
         },
       }
       this.calls.add(call)
       for (const [from, to] of ranges) {
-        const { task, transfer } = packChunk(batch, from, to, options, this.wasmPath)
-        const run = piscina.run(task, { transferList: transfer, signal: controller.signal }) as Promise<ChunkResult>
+        const { task, transfer } = packChunk(batch, from, to, options, this.wasmPath, call.cancel)
+        const run = piscina.run(task, { transferList: transfer }) as Promise<ChunkResult>
         run.then(
           (result) => {
             if (settled) return
@@ -180,8 +185,9 @@ export class AnalysisPool {
   }
 
   /**
-   * Stops the workers: running chunks get up to `closeTimeout` ms, queued ones are dropped
-   * (their batches reject with `FLAKELINE_E_ANALYSIS_CLOSED`), then every worker is terminated.
+   * Stops the workers: batches in flight reject with `FLAKELINE_E_ANALYSIS_CLOSED` and their
+   * chunks stop at the next series; workers get up to `closeTimeout` ms to finish, then every
+   * worker is terminated.
    * Idempotent: every call returns the same promise.
    */
   close(): Promise<void> {
@@ -191,6 +197,8 @@ export class AnalysisPool {
   private async shutdown(): Promise<void> {
     const piscina = this.piscina
     if (!piscina) return
+    // Running chunks stop at their next series; their batches reject as closed.
+    for (const call of [...this.calls]) call.fail(new FlakelineError(ErrorCodes.ANALYSIS_CLOSED, 'the analysis pool closed while a batch was in flight'))
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.closeTimeout)

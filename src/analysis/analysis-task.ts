@@ -21,10 +21,15 @@ export interface ChunkTask {
   band: number | undefined
   referenceOutcomes: Float64Array | undefined
   lyapunov: LyapunovOptions | undefined
+  /** Shared with the pool: non-zero once the batch has failed or the pool closes; stop early. */
+  cancel: Int32Array
 }
 
-/** A worker's answer: packed results (FIELDS per series), or a FlakelineError's code and message. @internal */
-export type ChunkResult = Float64Array | { error: { code: string; message: string } }
+/**
+ * A worker's answer: packed results (FIELDS per series), a FlakelineError's code and message,
+ * or word that it stopped because the batch was cancelled. @internal
+ */
+export type ChunkResult = Float64Array | { error: { code: string; message: string } } | { cancelled: true }
 
 /** f64 slots per series in ChunkResult.values. @internal */
 export const FIELDS = 9
@@ -32,7 +37,7 @@ export const FIELDS = 9
 const KINDS: readonly AttractorKind[] = ['fixed-point', 'limit-cycle', 'chaotic', 'stochastic']
 
 /** Packs batch[from..to) into a task and lists the buffers to transfer. @internal */
-export function packChunk(batch: readonly SeriesInput[], from: number, to: number, options: AnalyseOptions, wasmPath: string | undefined): { task: ChunkTask; transfer: ArrayBuffer[] } {
+export function packChunk(batch: readonly SeriesInput[], from: number, to: number, options: AnalyseOptions, wasmPath: string | undefined, cancel: Int32Array): { task: ChunkTask; transfer: ArrayBuffer[] } {
   const count = to - from
   const offsets = new Int32Array(count + 1)
   const outcomeOffsets = new Int32Array(count + 1)
@@ -70,6 +75,7 @@ export function packChunk(batch: readonly SeriesInput[], from: number, to: numbe
     band: options.band,
     referenceOutcomes: options.referenceOutcomes === undefined ? undefined : Float64Array.from(options.referenceOutcomes),
     lyapunov: options.lyapunov,
+    cancel,
   }
   return { task, transfer: [durations.buffer, offsets.buffer, outcomes.buffer, outcomeOffsets.buffer, hasOutcomes.buffer] }
 }

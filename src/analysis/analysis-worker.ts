@@ -21,6 +21,7 @@ export default function analyseChunk(task: ChunkTask): ChunkResult {
     const count = task.offsets.length - 1
     const values = new Float64Array(count * FIELDS)
     for (let k = 0; k < count; k++) {
+      if (Atomics.load(task.cancel, 0) !== 0) return { cancelled: true }
       const durations = task.durations.subarray(task.offsets[k], task.offsets[k + 1])
       const outcomes = task.hasOutcomes[k] ? task.outcomes.subarray(task.outcomeOffsets[k], task.outcomeOffsets[k + 1]) : undefined
       encodeAnalysis(_measureSeries(kernels, durations, outcomes, options, `batch[${task.first + k}]`), values, k)

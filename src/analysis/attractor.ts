@@ -61,7 +61,7 @@ export function _classifyAt(kernels: Kernels, ptr: number, n: number, options: C
   const settledRatio = _momentsAt(kernels, ptr + (n - tail) * 8, tail).variance / variance
   const r = _autocorrelationAt(kernels, ptr, n, Math.max(1, Math.floor(n / 2)))
   const autocorrelation = r[1] ?? 0
-  const { period, strength } = n >= 4 ? _periodFromAutocorrelation(r, n) : { period: null, strength: 0 }
+  const { period, strength } = n >= 4 ? _periodFromAutocorrelation(r, kernels.f64(ptr, n)) : { period: null, strength: 0 }
   const { result, predictions } = _lyapunovAt(kernels, ptr, n, lyapunovOptions, r)
   let determinism = 0
   if (predictions > 0) {

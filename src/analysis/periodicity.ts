@@ -51,10 +51,13 @@ const PEAK_SHARE = 0.8
  * maximum after the first lag where r drops to 0 or below (before that, r is still the decay of
  * short-range memory, not repetition) that reaches 80% of the highest value there. Taking the
  * first such peak rather than the highest keeps a period of 12.5 samples from being reported as
- * 25, where sampling makes the repeat exact. The peak is refined by a parabola through the
- * unbiased autocorrelation, r(k)·n/(n-k), whose peaks are not pulled towards shorter lags. @internal
+ * 25, where sampling makes the repeat exact. A series that repeats exactly at the peak lag
+ * (a test failing every third run) has that lag as its period; otherwise the peak is refined by
+ * a parabola through the unbiased autocorrelation, r(k)·n/(n-k), whose peaks are not pulled
+ * towards shorter lags. `x` holds the n values. @internal
  */
-export function _periodFromAutocorrelation(r: Float64Array, n: number): PeriodEstimate {
+export function _periodFromAutocorrelation(r: Float64Array, x: ArrayLike<number>): PeriodEstimate {
+  const n = x.length
   const maxLag = r.length - 1
   let zero = 1
   while (zero <= maxLag && r[zero]! > 0) zero++
@@ -71,7 +74,7 @@ export function _periodFromAutocorrelation(r: Float64Array, n: number): PeriodEs
   }
   const strength = r[peak]!
   let period = peak
-  if (peak > 1 && peak < maxLag) {
+  if (peak > 1 && peak < maxLag && !repeatsExactly(x, peak)) {
     const unbiased = (k: number): number => (r[k]! * n) / (n - k)
     const left = unbiased(peak - 1)
     const centre = unbiased(peak)
@@ -82,10 +85,16 @@ export function _periodFromAutocorrelation(r: Float64Array, n: number): PeriodEs
   return { period, strength }
 }
 
+function repeatsExactly(x: ArrayLike<number>, lag: number): boolean {
+  for (let t = 0; t + lag < x.length; t++) if (x[t] !== x[t + lag]) return false
+  return true
+}
+
 /**
  * Dominant period of a numeric series from its autocorrelation (see {@link PeriodEstimate}).
  * Lags up to half the length are searched, so a period must repeat at least twice to be found.
- * Empty, length-1 and constant series give `{ period: null, strength: 0 }`. NaN or ±Infinity
+ * Empty, length-1 and constant series give `{ period: null, strength: 0 }`; so do series of
+ * fewer than 4 values. NaN or ±Infinity
  * throws `FLAKELINE_E_ANALYSIS_INPUT`.
  *
  * @example dominantPeriod(Array.from({ length: 200 }, (_, i) => Math.sin(i / 4))).period // ≈ 25.13
@@ -96,5 +105,6 @@ export function dominantPeriod(series: NumericSeries): PeriodEstimate {
   const ptr = placeSeries(kernels, series, 'series')
   const n = series.length
   if (n < 4) return { period: null, strength: 0 }
-  return _periodFromAutocorrelation(_autocorrelationAt(kernels, ptr, n, Math.floor(n / 2)), n)
+  const r = _autocorrelationAt(kernels, ptr, n, Math.floor(n / 2))
+  return _periodFromAutocorrelation(r, kernels.f64(ptr, n))
 }

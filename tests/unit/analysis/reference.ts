@@ -278,7 +278,9 @@ export function dominantPeriodReference(x: ArrayLike<number>): { period: number 
   }
   const strength = r[peak]!
   let period = peak
-  if (peak > 1 && peak < maxLag) {
+  let exact = true
+  for (let t = 0; t + peak < n; t++) if (x[t] !== x[t + peak]) exact = false
+  if (peak > 1 && peak < maxLag && !exact) {
     const [left, centre, right] = [peak - 1, peak, peak + 1].map((k) => (r[k]! * n) / (n - k)) as [number, number, number]
     const curvature = left - 2 * centre + right
     if (curvature < 0) period += Math.max(-0.5, Math.min(0.5, (0.5 * (left - right)) / curvature))

@@ -25,9 +25,9 @@ export interface AnalysisPoolOptions {
 
 const DEFAULTS = { idleTimeout: 1_000, closeTimeout: 5_000 } as const
 
-// The compiled worker beside this module (the package), or the built one when this module runs
-// from sources (tests): worker threads cannot run TypeScript.
-const WORKER_CANDIDATES = ['./analysis-worker.js', '../../dist/src/analysis/analysis-worker.js']
+// The compiled worker beside this module (the package), the built one when this module runs
+// from sources (tests: worker threads cannot run TypeScript), or from a CommonJS bundle in dist/cjs.
+const WORKER_CANDIDATES = ['./analysis-worker.js', '../../dist/src/analysis/analysis-worker.js', '../src/analysis/analysis-worker.js']
 
 // Several chunks per thread so a slow chunk does not leave the other threads idle at the end.
 const CHUNKS_PER_THREAD = 4

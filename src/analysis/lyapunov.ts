@@ -27,7 +27,7 @@ export interface LyapunovOptions {
   /**
    * How many initial steps the slope is fitted over. Default: until the curve first covers half
    * of its rise from the start to its peak (at least 2) — the exponential phase before the
-   * separation saturates at the attractor's size.
+   * separation saturates at the attractor's size; all steps when the curve does not rise.
    */
   fit?: number
 }

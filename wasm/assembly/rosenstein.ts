@@ -40,42 +40,7 @@ export function rosenstein(
   for (let i = 0; i < points; i++) if (load<f64>(neighbour + (<usize>i << 3)) >= 0) pairs++
   store<f64>(outPtr + (OUT_PAIRS << 3), <f64>pairs)
 
-  for (let k = 0; k < steps; k++) {
-    // Σ ln(d²) without a logarithm per pair: the d² are multiplied together, and every eight
-    // products the binary exponent is moved out into an integer sum; one logarithm at the end.
-    // Values outside [2^-100, 2^100], where eight products could leave the f64 range, get
-    // their own logarithm.
-    let mantissa: f64 = 1
-    let exponent: i64 = 0
-    let outliers: f64 = 0
-    let count = 0
-    let pending = 0
-    for (let i = 0; i + k < points; i++) {
-      const j = <i32>load<f64>(neighbour + (<usize>i << 3))
-      if (j < 0 || j + k >= points) continue
-      let d2 = distance2(xPtr, i + k, j + k, dimension, delay)
-      if (d2 < floor2) d2 = floor2
-      if (!(d2 > 0)) continue
-      count++
-      if (d2 < 7.888609052210118e-31 || d2 > 1.2676506002282294e30) {
-        outliers += Math.log(d2)
-        continue
-      }
-      mantissa *= d2
-      if (++pending == 8) {
-        const bits = reinterpret<u64>(mantissa)
-        exponent += <i64>((bits >> 52) & 0x7ff) - 1023
-        mantissa = reinterpret<f64>((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000)
-        pending = 0
-      }
-    }
-    if (count > 0) {
-      const total = <f64>exponent * Math.LN2 + Math.log(mantissa) + outliers
-      // ln(distance) = ½·ln(squared distance).
-      store<f64>(divergence + (<usize>k << 3), 0.5 * total / <f64>count)
-    }
-  }
-
+  divergenceCurve(xPtr, points, dimension, delay, steps, floor2, neighbour, divergence)
   const used = fit < 0 ? fitLength(divergence, steps) : min(fit, steps)
   store<f64>(outPtr + (OUT_FIT << 3), <f64>used)
   store<f64>(outPtr + (OUT_EXPONENT << 3), slope(divergence, used))
@@ -93,6 +58,53 @@ export function rosenstein(
   }
   store<f64>(outPtr + (OUT_PREDICTION_ERROR << 3), errorCount > 0 ? Math.sqrt(errorSum / <f64>errorCount) : 0)
   store<f64>(outPtr + (OUT_PREDICTIONS << 3), <f64>errorCount)
+}
+
+// Eight products of values in [2^-100, 2^100] stay far inside the f64 range.
+const PRODUCT_MIN: f64 = 7.888609052210118e-31
+const PRODUCT_MAX: f64 = 1.2676506002282294e30
+const PRODUCTS_PER_RENORMALISE = 8
+
+/**
+ * Mean ln distance of the neighbour pairs k steps on, for k < steps (NaN where no pair is
+ * left). Σ ln(d²) is taken without a logarithm per pair: the d² are multiplied together and
+ * every few products the binary exponent moves into an integer sum; one logarithm per step.
+ */
+function divergenceCurve(
+  xPtr: usize, points: i32, dimension: i32, delay: i32, steps: i32, floor2: f64,
+  neighbour: usize, divergence: usize,
+): void {
+  for (let k = 0; k < steps; k++) {
+    let mantissa: f64 = 1
+    let exponent: i64 = 0
+    let outliers: f64 = 0
+    let count = 0
+    let pending = 0
+    for (let i = 0; i + k < points; i++) {
+      const j = <i32>load<f64>(neighbour + (<usize>i << 3))
+      if (j < 0 || j + k >= points) continue
+      let d2 = distance2(xPtr, i + k, j + k, dimension, delay)
+      if (d2 < floor2) d2 = floor2
+      if (!(d2 > 0)) continue
+      count++
+      if (d2 < PRODUCT_MIN || d2 > PRODUCT_MAX) {
+        outliers += Math.log(d2)
+        continue
+      }
+      mantissa *= d2
+      if (++pending == PRODUCTS_PER_RENORMALISE) {
+        const bits = reinterpret<u64>(mantissa)
+        exponent += <i64>((bits >> 52) & 0x7ff) - 1023
+        mantissa = reinterpret<f64>((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000)
+        pending = 0
+      }
+    }
+    if (count > 0) {
+      const total = <f64>exponent * Math.LN2 + Math.log(mantissa) + outliers
+      // ln(distance) = ½·ln(squared distance).
+      store<f64>(divergence + (<usize>k << 3), 0.5 * total / <f64>count)
+    }
+  }
 }
 
 // @ts-ignore: decorator

@@ -129,9 +129,9 @@ function distance2(xPtr: usize, i: i32, j: i32, dimension: i32, delay: i32): f64
  * distances the one closest in time, then the earlier one. Pairs are visited by lag L = j - i,
  * smallest first, so a strict "<" keeps exactly that choice. The squared differences
  * (x_t - x_{t+L})² are computed once per lag and shared by all `dimension` coordinates, and each
- * pair is offered to both of its points. Four consecutive i run in two f64x2 vectors, which
- * first only compare: a new nearest neighbour is rare (about ln M times per point), so the
- * common case stores nothing.
+ * pair is offered to both of its points. Consecutive i run in f64x2 vectors, which first only
+ * compare: a new nearest neighbour is rare (about ln M times per point), so the common case
+ * stores nothing.
  */
 function nearestNeighbours(
   xPtr: usize, n: i32, points: i32, dimension: i32, delay: i32, theiler: i32,
@@ -159,6 +159,42 @@ function nearestNeighbours(
     const count = points - lag
     const lagBytes = <usize>lag << 3
     let i = 0
+    // Eight pairs per step where their early and later points cannot overlap; four for lags 4
+    // to 7, and for the rest of each lag; one at a time at the very end.
+    if (lag >= 8) {
+      for (; i + 8 <= count; i += 8) {
+        const p = <usize>i << 3
+        let d = v128.load(squares + p)
+        let e = v128.load(squares + p, 16)
+        let f = v128.load(squares + p, 32)
+        let g = v128.load(squares + p, 48)
+        let q = squares + p
+        for (let k = 1; k < dimension; k++) {
+          q += step
+          d = f64x2.add(d, v128.load(q))
+          e = f64x2.add(e, v128.load(q, 16))
+          f = f64x2.add(f, v128.load(q, 32))
+          g = f64x2.add(g, v128.load(q, 48))
+        }
+        const early = best + p
+        const later = early + lagBytes
+        const bd = f64x2.pmax(v128.load(early), v128.load(later))
+        const be = f64x2.pmax(v128.load(early, 16), v128.load(later, 16))
+        const bf = f64x2.pmax(v128.load(early, 32), v128.load(later, 32))
+        const bg = f64x2.pmax(v128.load(early, 48), v128.load(later, 48))
+        const any = v128.or(v128.or(f64x2.lt(d, bd), f64x2.lt(e, be)), v128.or(f64x2.lt(f, bf), f64x2.lt(g, bg)))
+        if (!v128.any_true(any)) continue
+        const lagV = f64x2.splat(<f64>lag)
+        const iD = f64x2(<f64>i, <f64>(i + 1))
+        const iE = f64x2(<f64>(i + 2), <f64>(i + 3))
+        const iF = f64x2(<f64>(i + 4), <f64>(i + 5))
+        const iG = f64x2(<f64>(i + 6), <f64>(i + 7))
+        select4(later, neighbour + p + lagBytes, d, e, v128.load(later), v128.load(later, 16), iD, iE)
+        select4(later + 32, neighbour + p + lagBytes + 32, f, g, v128.load(later, 32), v128.load(later, 48), iF, iG)
+        select4(early, neighbour + p, d, e, v128.load(early), v128.load(early, 16), f64x2.add(iD, lagV), f64x2.add(iE, lagV))
+        select4(early + 32, neighbour + p + 32, f, g, v128.load(early, 32), v128.load(early, 48), f64x2.add(iF, lagV), f64x2.add(iG, lagV))
+      }
+    }
     for (; i + 4 <= count; i += 4) {
       const p = <usize>i << 3
       let d = v128.load(squares + p)

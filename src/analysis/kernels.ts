@@ -80,10 +80,12 @@ export class Kernels {
     return ptr
   }
 
+  /** A view of `length` f64 at `ptr`; valid until the next `reserve()` grows the memory. */
   f64(ptr: number, length: number): Float64Array {
     return new Float64Array(this.exports.memory.buffer, ptr, length)
   }
 
+  /** A view of `length` i32 at `ptr`; valid until the next `reserve()` grows the memory. */
   i32(ptr: number, length: number): Int32Array {
     return new Int32Array(this.exports.memory.buffer, ptr, length)
   }

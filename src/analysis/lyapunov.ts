@@ -102,8 +102,9 @@ export function _lyapunovAt(kernels: Kernels, ptr: number, n: number, options: L
  * see {@link classifyAttractor} for telling them apart); about 0 means a cycle or a fixed point.
  *
  * Series too short for any neighbour pair (empty, length 1, or shorter than the embedding plus
- * the Theiler window) and constant series give exponent 0 with `pairs` 0. NaN or ±Infinity
- * throws `FLAKELINE_E_ANALYSIS_INPUT`.
+ * the Theiler window) give exponent 0 with `pairs` 0; constant series give exponent 0 with every
+ * divergence step NaN (no separation to follow). NaN or ±Infinity throws
+ * `FLAKELINE_E_ANALYSIS_INPUT`.
  *
  * @example lyapunov(logisticMap).exponent // ≈ 0.69 (ln 2) for r = 4
  */

@@ -5,7 +5,7 @@ export { loadOptions, findPackageRoot, CONFIG_FILE_NAMES, type ResolvedOptions, 
 export { HistoryStore, SCHEMA_VERSION, STORE_FILE, type CompactionReport, type StoreOpenOptions } from './store/history-store.js'
 export { HistoryWindow } from './store/history-window.js'
 export { planOrder, type PlannedFile } from './scheduling/plan-order.js'
-export { fileEvidence, type FileEvidence } from './scheduling/file-evidence.js'
+export { fileEvidence, NO_EVIDENCE, FAILURE_DECAY, type FileEvidence } from './scheduling/file-evidence.js'
 export { fileIdOf, testNameOf, relativeTestPath, NAME_SEPARATOR } from './identity.js'
 export { detectCodeState } from './code-state.js'
 export { FLAKELINE_VERSION } from './version.js'

@@ -39,12 +39,12 @@ export async function planRun(request: PlanRequest): Promise<PlannedFile[] | nul
   let store: HistoryStore | undefined
   try {
     store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
-    const windows = store.fileWindows()
-    if (windows.size === 0) {
+    const evidence = store.planEvidence()
+    if (evidence.size === 0) {
       notices.info(`no history yet in ${options.dir}; using ${request.runner}'s default order this run`)
       return null
     }
-    return planOrder(request.fileIds, windows)
+    return planOrder(request.fileIds, evidence)
   } catch (error) {
     const cause = asFlakelineError(error, ErrorCodes.SEQUENCER, 'unexpected failure')
     const detail = cause.code === ErrorCodes.SEQUENCER ? cause.message : `${cause.code}: ${cause.message}`

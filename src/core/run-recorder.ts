@@ -42,6 +42,7 @@ export class RunRecorder {
   private writes: Promise<void> = Promise.resolve()
   private failure: FlakelineError | null = null
   private finished = false
+  private readonly recordedFiles = new Set<string>()
   private readonly totals = { files: 0, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0 }
 
   constructor(options: ResolvedOptions, start: RunStart, notices: Notices) {
@@ -91,6 +92,7 @@ export class RunRecorder {
   addFile(result: FileResult): void {
     if (this.finished) return
     this.count(result)
+    this.recordedFiles.add(result.fileId)
     this.queue.push(result)
     if (this.queue.length >= FLUSH_FILES) this.flush()
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS)
@@ -140,6 +142,7 @@ export class RunRecorder {
       run = { ...run, ...this.totals, status, endedAt, durationMs: Math.max(0, endedAt - run.startedAt) }
       this.run = run
       try {
+        await store.updatePlanIndex(this.recordedFiles)
         await store.updateRun(run)
         if (run.seq % COMPACT_EVERY_RUNS === 0) await store.compact()
       } catch (error) {

@@ -97,7 +97,7 @@ function describeLearning(dir: string, io: CliIO): void {
     const files = store.listFiles()
     const plan = planOrder(
       files.map((file) => file.fileId),
-      store.fileWindows(),
+      store.planEvidence(),
     )
     io.stdout(`\nWhat flakeline learned from ${runs.length} runs (${files.length} files):\n\nNext run order:\n`)
     const outcomes = new Map(files.map((file) => [file.fileId, outcomeStrip(file.entries)]))

@@ -6,34 +6,99 @@ export interface FileEvidence {
   runs: number
   /** Status of the newest run where the file ran (not skipped), or null. */
   lastStatus: 'passed' | 'failed' | null
-  /** Predicted duration in ms, or null without timing history. */
+  /** Predicted duration in ms (median of the newest runs), or null without timing history. */
   predictedMs: number | null
   /** How many of the runs in the window predicted the duration. */
   timedRuns: number
+  /** A high quantile (p90) of the recent durations: a pessimistic estimate for deadlines and packing. */
+  p90Ms: number | null
+  /** Sequence number of the newest run in the window, or 0. */
+  lastSeq: number
+  /** Sequence number of the newest run where the file failed, or 0. */
+  lastFailedSeq: number
+  /** Failure rate weighted toward recent runs (each older run counts `FAILURE_DECAY` times less), 0 to 1. */
+  failureScore: number
+  /** Runs where the file ran (passed or failed), and how many of those failed. */
+  ranRuns: number
+  failedRuns: number
+  /** Changes between passed and failed from one run to the next. */
+  flips: number
 }
 
 /** Durations come from the newest runs only: suites change, old timings mislead. */
 const TIMING_RUNS = 5
+const QUANTILE_RUNS = 20
+/** Weight of each older run in the failure score; 0.8 halves a failure's weight in about 3 runs. */
+export const FAILURE_DECAY = 0.8
 const PASSED = 0
 const FAILED = 1
 
+export const NO_EVIDENCE: Readonly<FileEvidence> = Object.freeze({
+  runs: 0,
+  lastStatus: null,
+  predictedMs: null,
+  timedRuns: 0,
+  p90Ms: null,
+  lastSeq: 0,
+  lastFailedSeq: 0,
+  failureScore: 0,
+  ranRuns: 0,
+  failedRuns: 0,
+  flips: 0,
+})
+
+function quantile(sorted: readonly number[], q: number): number {
+  const at = (sorted.length - 1) * q
+  const low = Math.floor(at)
+  const high = Math.ceil(at)
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low)
+}
+
 /**
- * Evidence from a file's window. The duration is the median of the newest runs that ran,
- * so one slow outlier (a cold cache, a loaded CI box) does not reorder the suite.
+ * Evidence from a file's window. The prediction is the median of the newest runs that ran, so
+ * one slow outlier (a cold cache, a loaded CI box) does not reorder the suite.
  */
 export function fileEvidence(window: HistoryWindow | undefined): FileEvidence {
-  if (!window || window.length === 0) return { runs: 0, lastStatus: null, predictedMs: null, timedRuns: 0 }
+  if (!window || window.length === 0) return { ...NO_EVIDENCE }
   let lastStatus: FileEvidence['lastStatus'] = null
+  let lastFailedSeq = 0
+  let weight = 1
+  let weightSum = 0
+  let failedWeight = 0
+  let ranRuns = 0
+  let failedRuns = 0
+  let flips = 0
+  let newerStatus = -1
   const durations: number[] = []
-  for (let i = window.length - 1; i >= 0 && durations.length < TIMING_RUNS; i--) {
+  for (let i = window.length - 1; i >= 0; i--) {
     const status = window.statusCode(i)
     if (status !== PASSED && status !== FAILED) continue
+    ranRuns++
     lastStatus ??= status === FAILED ? 'failed' : 'passed'
-    durations.push(window.durationMs(i))
+    if (status === FAILED) {
+      failedRuns++
+      failedWeight += weight
+      if (lastFailedSeq === 0) lastFailedSeq = window.seq(i)
+    }
+    weightSum += weight
+    weight *= FAILURE_DECAY
+    if (newerStatus !== -1 && newerStatus !== status) flips++
+    newerStatus = status
+    if (durations.length < QUANTILE_RUNS) durations.push(window.durationMs(i))
   }
-  durations.sort((a, b) => a - b)
-  const middle = durations.length >> 1
-  const predictedMs =
-    durations.length === 0 ? null : durations.length % 2 ? durations[middle]! : (durations[middle - 1]! + durations[middle]!) / 2
-  return { runs: window.length, lastStatus, predictedMs, timedRuns: durations.length }
+  const recent = durations.slice(0, TIMING_RUNS).sort((a, b) => a - b)
+  const all = durations.sort((a, b) => a - b)
+  return {
+    runs: window.length,
+    lastStatus,
+    predictedMs: recent.length ? quantile(recent, 0.5) : null,
+    timedRuns: recent.length,
+    p90Ms: all.length ? quantile(all, 0.9) : null,
+    lastSeq: window.seq(window.length - 1),
+    lastFailedSeq,
+    failureScore: weightSum ? failedWeight / weightSum : 0,
+    ranRuns,
+    failedRuns,
+    flips,
+  }
 }

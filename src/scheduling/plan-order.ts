@@ -1,5 +1,4 @@
-import type { HistoryWindow } from '../store/history-window.js'
-import { fileEvidence, type FileEvidence } from './file-evidence.js'
+import { NO_EVIDENCE, type FileEvidence } from './file-evidence.js'
 
 /** One file in a plan, with the reason it sits where it does. */
 export interface PlannedFile {
@@ -19,6 +18,12 @@ const FAILED_LAST_TIME = 0
 const NEVER_SEEN = 1
 const KNOWN = 2
 
+function reasonOf(rank: number, evidence: FileEvidence): string {
+  if (rank === NEVER_SEEN) return 'never run before: new tests fail most often'
+  const timing = evidence.predictedMs === null ? '' : `, predicted ${formatMs(evidence.predictedMs)} (median of last ${evidence.timedRuns})`
+  return rank === FAILED_LAST_TIME ? `failed in its last run${timing}` : `longest first${timing}`
+}
+
 /**
  * Orders files by what their history says:
  * 1. files that failed in their last run, because a failure is the feedback a developer waits
@@ -28,25 +33,31 @@ const KNOWN = 2
  *    workers finish together.
  * Ties keep a stable order by file id, so every machine plans the same order from the same history.
  */
-export function planOrder(fileIds: readonly string[], windows: ReadonlyMap<string, HistoryWindow>): PlannedFile[] {
-  const planned = fileIds.map((fileId) => {
-    const evidence = fileEvidence(windows.get(fileId))
-    const rank =
-      evidence.lastStatus === 'failed' ? FAILED_LAST_TIME : evidence.runs === 0 || evidence.predictedMs === null ? NEVER_SEEN : KNOWN
-    const timing = evidence.predictedMs === null ? '' : `, predicted ${formatMs(evidence.predictedMs)} (median of last ${evidence.timedRuns})`
-    const reason =
-      rank === FAILED_LAST_TIME
-        ? `failed in its last run${timing}`
-        : rank === NEVER_SEEN
-          ? 'never run before: new tests fail most often'
-          : `longest first${timing}`
-    return { fileId, predictedMs: evidence.predictedMs, lastStatus: evidence.lastStatus, reason, rank }
+export function planOrder(fileIds: readonly string[], evidenceByFile: ReadonlyMap<string, FileEvidence>): PlannedFile[] {
+  const count = fileIds.length
+  const evidence = new Array<FileEvidence>(count)
+  const ranks = new Uint8Array(count)
+  const predicted = new Float64Array(count)
+  for (let i = 0; i < count; i++) {
+    const e = evidenceByFile.get(fileIds[i]!) ?? NO_EVIDENCE
+    evidence[i] = e
+    ranks[i] = e.lastStatus === 'failed' ? FAILED_LAST_TIME : e.runs === 0 || e.predictedMs === null ? NEVER_SEEN : KNOWN
+    predicted[i] = e.predictedMs ?? 0
+  }
+  const order = Array.from({ length: count }, (_, i) => i)
+  order.sort((a, b) => {
+    const byRank = ranks[a]! - ranks[b]!
+    if (byRank !== 0) return byRank
+    const byTime = predicted[b]! - predicted[a]!
+    if (byTime !== 0) return byTime
+    const idA = fileIds[a]!
+    const idB = fileIds[b]!
+    return idA < idB ? -1 : idA > idB ? 1 : 0
   })
-  planned.sort(
-    (a, b) =>
-      a.rank - b.rank ||
-      (b.predictedMs ?? 0) - (a.predictedMs ?? 0) ||
-      (a.fileId < b.fileId ? -1 : a.fileId > b.fileId ? 1 : 0),
-  )
-  return planned.map(({ rank: _rank, ...file }) => file)
+  return order.map((i) => ({
+    fileId: fileIds[i]!,
+    predictedMs: evidence[i]!.predictedMs,
+    lastStatus: evidence[i]!.lastStatus,
+    reason: reasonOf(ranks[i]!, evidence[i]!),
+  }))
 }

@@ -4,6 +4,8 @@ import { open, type Database, type Key, type RootDatabase } from 'lmdb'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { FileHistory, FileRecord, RunRecord, TestHistory, TestRecord } from '../records.js'
 import { HistoryWindow } from './history-window.js'
+import { fileEvidence, type FileEvidence } from '../scheduling/file-evidence.js'
+import { packPlanIndex, unpackPlanIndex, type StoredPlanIndex } from './plan-index.js'
 
 /** Schema of the records in the store; a store with a higher number is refused, not misread. */
 export const SCHEMA_VERSION = 1
@@ -297,6 +299,42 @@ export class HistoryStore {
     })
   }
 
+  /**
+   * Evidence of every file with history, for the planner: one read of the plan index. A store
+   * without an index (one written before it existed) gets it computed from the windows.
+   */
+  planEvidence(): Map<string, FileEvidence> {
+    return this.read('the plan index', () => {
+      const stored = this.meta.get('planIndex') as StoredPlanIndex | undefined
+      if (stored && Array.isArray(stored.ids) && stored.data instanceof Uint8Array) return unpackPlanIndex(stored)
+      return this.evidenceFromWindows()
+    })
+  }
+
+  private evidenceFromWindows(): Map<string, FileEvidence> {
+    const evidence = new Map<string, FileEvidence>()
+    for (const { key, value } of this.files.getRange({})) evidence.set(key, fileEvidence(new HistoryWindow(copyBytes(value.window))))
+    return evidence
+  }
+
+  /**
+   * Recomputes the plan index entries of `fileIds` from their windows, in one write. Called once
+   * per run; a run killed before it leaves its files' entries one run behind until the next run.
+   */
+  async updatePlanIndex(fileIds: Iterable<string>): Promise<void> {
+    const ids = Array.from(new Set(fileIds))
+    await this.write('the plan index', () => {
+      const stored = this.meta.get('planIndex') as StoredPlanIndex | undefined
+      const evidence = stored ? unpackPlanIndex(stored) : this.evidenceFromWindows()
+      for (const id of ids) {
+        const stored = this.files.get(id)
+        if (stored) evidence.set(id, fileEvidence(new HistoryWindow(copyBytes(stored.window))))
+        else evidence.delete(id)
+      }
+      this.meta.put('planIndex', packPlanIndex(evidence))
+    })
+  }
+
   /** Every file with history. */
   listFiles(): FileHistory[] {
     return this.read('file histories', () =>
@@ -445,6 +483,7 @@ export class HistoryStore {
           if (kept.byteLength !== value.window.byteLength) this.tests.put(key, { ...value, window: kept })
         }
       }
+      this.meta.put('planIndex', packPlanIndex(this.evidenceFromWindows()))
       return { runsRemoved, fileRecordsRemoved, testsRemoved }
     })
     return { ...report, bytesBefore, bytesAfter: this.sizeOnDisk() }

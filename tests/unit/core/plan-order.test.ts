@@ -17,20 +17,25 @@ const PASS = (ms: number): [TestStatus, number] => ['passed', ms]
 const FAIL = (ms: number): [TestStatus, number] => ['failed', ms]
 const SKIP: [TestStatus, number] = ['skipped', 0]
 
+/** planOrder over windows, through the same evidence the plan index stores. */
+function plan(fileIds: string[], windows: ReadonlyMap<string, HistoryWindow>) {
+  return planOrder(fileIds, new Map(Array.from(windows, ([id, window]) => [id, fileEvidence(window)])))
+}
+
 describe('fileEvidence', () => {
   test('no window, or an empty one, is no evidence', () => {
     const none = { runs: 0, lastStatus: null, predictedMs: null, timedRuns: 0 }
-    expect(fileEvidence(undefined)).toEqual(none)
-    expect(fileEvidence(windowOf())).toEqual(none)
+    expect(fileEvidence(undefined)).toMatchObject(none)
+    expect(fileEvidence(windowOf())).toMatchObject(none)
   })
 
   test('median of the last 5 runs that ran, skipped runs ignored', () => {
     const window = windowOf(PASS(9_000), PASS(10), SKIP, PASS(20), FAIL(30), SKIP, PASS(40), PASS(50))
-    expect(fileEvidence(window)).toEqual({ runs: 8, lastStatus: 'passed', predictedMs: 30, timedRuns: 5 })
+    expect(fileEvidence(window)).toMatchObject({ runs: 8, lastStatus: 'passed', predictedMs: 30, timedRuns: 5 })
   })
 
   test('an even number of timed runs averages the middle two', () => {
-    expect(fileEvidence(windowOf(PASS(100), PASS(10), PASS(40), PASS(20)))).toEqual({ runs: 4, lastStatus: 'passed', predictedMs: 30, timedRuns: 4 })
+    expect(fileEvidence(windowOf(PASS(100), PASS(10), PASS(40), PASS(20)))).toMatchObject({ runs: 4, lastStatus: 'passed', predictedMs: 30, timedRuns: 4 })
   })
 
   test('one slow outlier does not move the prediction', () => {
@@ -42,8 +47,16 @@ describe('fileEvidence', () => {
     expect(fileEvidence(windowOf(FAIL(1), PASS(2), ['todo', 0])).lastStatus).toBe('passed')
   })
 
+  test('failure history: recency-weighted score, counts, flips, the last failure, a p90 duration', () => {
+    // Oldest first: failed, passed, failed, skipped, passed. Newest-first weights: 1, 0.8, 0.64, 0.512 (skips ignored).
+    const evidence = fileEvidence(windowOf(FAIL(10), PASS(20), FAIL(30), SKIP, PASS(40)))
+    expect(evidence).toMatchObject({ ranRuns: 4, failedRuns: 2, flips: 3, lastFailedSeq: 3, lastSeq: 5, lastStatus: 'passed' })
+    expect(evidence.failureScore).toBeCloseTo((0.8 + 0.512) / (1 + 0.8 + 0.64 + 0.512), 10)
+    expect(evidence.p90Ms).toBeCloseTo(37, 10)
+  })
+
   test('a file that was only ever skipped has no timing and no last status', () => {
-    expect(fileEvidence(windowOf(SKIP, SKIP))).toEqual({ runs: 2, lastStatus: null, predictedMs: null, timedRuns: 0 })
+    expect(fileEvidence(windowOf(SKIP, SKIP))).toMatchObject({ runs: 2, lastStatus: null, predictedMs: null, timedRuns: 0 })
   })
 })
 
@@ -59,7 +72,7 @@ describe('planOrder', () => {
   const files = ['fast.test.ts', 'new-b.test.ts', 'slow.test.ts', 'medium.test.ts', 'broken-quick.test.ts', 'new-a.test.ts', 'broken-slow.test.ts', 'skipped-only.test.ts']
 
   test('failed last time first, then never seen, then longest predicted first, each with its reason', () => {
-    expect(planOrder(files, windows)).toEqual([
+    expect(plan(files, windows)).toEqual([
       { fileId: 'broken-slow.test.ts', predictedMs: 1_050, lastStatus: 'failed', reason: 'failed in its last run, predicted 1.1 s (median of last 2)' },
       { fileId: 'broken-quick.test.ts', predictedMs: 45, lastStatus: 'failed', reason: 'failed in its last run, predicted 45 ms (median of last 2)' },
       { fileId: 'new-a.test.ts', predictedMs: null, lastStatus: null, reason: 'never run before: new tests fail most often' },
@@ -72,9 +85,9 @@ describe('planOrder', () => {
   })
 
   test('the order does not depend on the order files arrive in', () => {
-    const expected = planOrder(files, windows).map((file) => file.fileId)
-    expect(planOrder([...files].reverse(), windows).map((file) => file.fileId)).toEqual(expected)
-    expect(planOrder([...files].sort(), windows).map((file) => file.fileId)).toEqual(expected)
+    const expected = plan(files, windows).map((file) => file.fileId)
+    expect(plan([...files].reverse(), windows).map((file) => file.fileId)).toEqual(expected)
+    expect(plan([...files].sort(), windows).map((file) => file.fileId)).toEqual(expected)
   })
 
   test('equal predictions tie-break by file id', () => {
@@ -85,7 +98,7 @@ describe('planOrder', () => {
       ['y.test.ts', windowOf(FAIL(300))],
       ['x.test.ts', windowOf(FAIL(300))],
     ])
-    expect(planOrder(['c.test.ts', 'b.test.ts', 'y.test.ts', 'a.test.ts', 'x.test.ts'], same).map((file) => file.fileId)).toEqual([
+    expect(plan(['c.test.ts', 'b.test.ts', 'y.test.ts', 'a.test.ts', 'x.test.ts'], same).map((file) => file.fileId)).toEqual([
       'x.test.ts',
       'y.test.ts',
       'a.test.ts',
@@ -95,12 +108,12 @@ describe('planOrder', () => {
   })
 
   test('only the requested files are planned; windows of other files are ignored', () => {
-    expect(planOrder(['fast.test.ts'], windows).map((file) => file.fileId)).toEqual(['fast.test.ts'])
-    expect(planOrder([], windows)).toEqual([])
+    expect(plan(['fast.test.ts'], windows).map((file) => file.fileId)).toEqual(['fast.test.ts'])
+    expect(plan([], windows)).toEqual([])
   })
 
   test('sub-millisecond and exactly one-second predictions are formatted for people', () => {
-    const plan = planOrder(['a', 'b'], new Map([['a', windowOf(PASS(0.4))], ['b', windowOf(PASS(1_000))]]))
-    expect(plan.map((file) => file.reason)).toEqual(['longest first, predicted 1.0 s (median of last 1)', 'longest first, predicted 0 ms (median of last 1)'])
+    const planned = plan(['a', 'b'], new Map([['a', windowOf(PASS(0.4))], ['b', windowOf(PASS(1_000))]]))
+    expect(planned.map((file) => file.reason)).toEqual(['longest first, predicted 1.0 s (median of last 1)', 'longest first, predicted 0 ms (median of last 1)'])
   })
 })

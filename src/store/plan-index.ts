@@ -1,0 +1,74 @@
+import type { FileEvidence } from '../scheduling/file-evidence.js'
+
+/**
+ * The evidence of every file packed into one value, so the planner reads the whole suite with a
+ * single get (reading 20,000 windows one by one costs more than the 100 ms planning budget).
+ * Numbers are float64, FIELDS per file, in `ids` order; null is stored as NaN.
+ */
+export interface StoredPlanIndex {
+  ids: string[]
+  data: Uint8Array
+}
+
+const FIELDS = 11
+const STATUS = { passed: 0, failed: 1 } as const
+
+function toNumber(value: number | null): number {
+  return value === null ? Number.NaN : value
+}
+
+function toNullable(value: number): number | null {
+  return Number.isNaN(value) ? null : value
+}
+
+/** Packs evidence by file id into the stored form. */
+export function packPlanIndex(evidence: ReadonlyMap<string, FileEvidence>): StoredPlanIndex {
+  const ids = Array.from(evidence.keys())
+  const numbers = new Float64Array(ids.length * FIELDS)
+  ids.forEach((id, i) => {
+    const e = evidence.get(id)!
+    numbers.set(
+      [
+        e.runs,
+        e.lastStatus === null ? -1 : STATUS[e.lastStatus],
+        toNumber(e.predictedMs),
+        e.timedRuns,
+        toNumber(e.p90Ms),
+        e.lastSeq,
+        e.lastFailedSeq,
+        e.failureScore,
+        e.ranRuns,
+        e.failedRuns,
+        e.flips,
+      ],
+      i * FIELDS,
+    )
+  })
+  return { ids, data: new Uint8Array(numbers.buffer) }
+}
+
+/** Unpacks the stored form into evidence by file id. */
+export function unpackPlanIndex(stored: StoredPlanIndex): Map<string, FileEvidence> {
+  const bytes = Uint8Array.prototype.slice.call(stored.data)
+  const numbers = new Float64Array(bytes.buffer, 0, Math.floor(bytes.byteLength / 8))
+  const evidence = new Map<string, FileEvidence>()
+  stored.ids.forEach((id, i) => {
+    const at = i * FIELDS
+    if (at + FIELDS > numbers.length) return
+    const status = numbers[at + 1]!
+    evidence.set(id, {
+      runs: numbers[at]!,
+      lastStatus: status === 1 ? 'failed' : status === 0 ? 'passed' : null,
+      predictedMs: toNullable(numbers[at + 2]!),
+      timedRuns: numbers[at + 3]!,
+      p90Ms: toNullable(numbers[at + 4]!),
+      lastSeq: numbers[at + 5]!,
+      lastFailedSeq: numbers[at + 6]!,
+      failureScore: numbers[at + 7]!,
+      ranRuns: numbers[at + 8]!,
+      failedRuns: numbers[at + 9]!,
+      flips: numbers[at + 10]!,
+    })
+  })
+  return evidence
+}

@@ -1,0 +1,103 @@
+// Issue 2 targets: planning from 20,000 files × 100 runs of history in under 100 ms, and the
+// reporter adding under 5% wall time to a 2,000-test Vitest run. Both against baselines measured here.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { HistoryStore } from '../../dist/src/store/history-store.js'
+import { planRun } from '../../dist/src/core/plan-run.js'
+import { medianMs, median, report } from './_bench-tools.js'
+
+const FILES = 20_000
+const RUNS = 100
+
+async function planningBench(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'flakeline-bench-plan-'))
+  writeFileSync(join(root, 'package.json'), '{}')
+  const dir = join(root, '.flakeline')
+  const fileIds = Array.from({ length: FILES }, (_, i) => `packages/p${i % 50}/tests/module-${i}.test.ts`)
+  const fill = performance.now()
+  const store = HistoryStore.open(dir, { historyLimit: 200 })
+  let seed = 42
+  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+  for (let r = 0; r < RUNS; r++) {
+    const run = await store.beginRun({
+      id: `bench-${r}`, runner: 'vitest', runnerVersion: '4', flakelineVersion: 'bench', startedAt: Date.now(), endedAt: null,
+      code: { commit: null, dirty: false, branch: null, source: 'none' }, shard: null, workers: 2, status: 'running',
+      files: 0, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0, durationMs: 0,
+    })
+    await store.recordFiles(
+      fileIds.map((fileId, i) => ({
+        fileId, project: '', path: fileId, runSeq: run.seq, status: random() < 0.01 ? ('failed' as const) : ('passed' as const),
+        durationMs: 50 + (i % 997) * 3 + random() * 40, startedAt: Date.now(), fileError: null, tests: [],
+      })),
+    )
+  }
+  await store.close()
+  console.log(`history: ${FILES} files × ${RUNS} runs written in ${((performance.now() - fill) / 1000).toFixed(1)} s`)
+
+  // Baseline: what Jest does for the same suite — parse its JSON cache of [failed, duration] per file and sort.
+  const cache = JSON.stringify(Object.fromEntries(fileIds.map((id, i) => [`/abs/${id}`, [i % 100 === 0 ? 0 : 1, 50 + (i % 997) * 3]])))
+  const baseline = await medianMs(9, () => {
+    const parsed = JSON.parse(cache) as Record<string, [number, number]>
+    return Object.keys(parsed).sort((a, b) => parsed[a]![0] - parsed[b]![0] || parsed[b]![1] - parsed[a]![1])
+  })
+  const planning = await medianMs(9, () => planRun({ root, fileIds, runner: 'bench' }))
+  report(`plan ${FILES} files × ${RUNS} runs (open store, read, order)`, `${planning.toFixed(1)} ms`, '< 100 ms', planning < 100)
+  console.log(`      baseline (Jest-style JSON cache parse + sort) ${baseline.toFixed(1)} ms; ratio ${(planning / baseline).toFixed(2)}×`)
+  rmSync(root, { recursive: true, force: true })
+}
+
+function writeSuite(dir: string, withFlakeline: boolean): void {
+  const dist = (path: string) => JSON.stringify(pathToFileURL(join(process.cwd(), 'dist', path)).href)
+  writeFileSync(
+    join(dir, withFlakeline ? 'with.config.mjs' : 'without.config.mjs'),
+    [
+      withFlakeline ? `import { FlakelineSequencer } from ${dist('sequencers/vitest.js')}` : '',
+      'export default { test: {',
+      "  globals: true, include: ['tests/**/*.test.js'],",
+      withFlakeline ? `  reporters: ['default', ${dist('reporters/vitest.js')}], sequence: { sequencer: FlakelineSequencer },` : "  reporters: ['default'],",
+      '} }',
+    ].join('\n'),
+  )
+}
+
+async function reporterOverheadBench(): Promise<void> {
+  const cacheDir = join(process.cwd(), 'node_modules', '.cache')
+  mkdirSync(cacheDir, { recursive: true })
+  const dir = mkdtempSync(join(cacheDir, 'flakeline-bench-suite-'))
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }')
+  mkdirSync(join(dir, 'tests'))
+  for (let f = 0; f < 40; f++) {
+    const tests = Array.from({ length: 50 }, (_, t) => `  describe('group ${t % 5}', () => { test('case ${t}', () => { expect(${t} + ${f}).toBe(${t + f}) }) })`)
+    writeFileSync(join(dir, 'tests', `file-${f}.test.js`), `describe('file ${f}', () => {\n${tests.join('\n')}\n})\n`)
+  }
+  writeSuite(dir, true)
+  writeSuite(dir, false)
+  const vitest = join(process.cwd(), 'node_modules', 'vitest', 'vitest.mjs')
+  const runOnce = (config: string): number => {
+    const start = performance.now()
+    const result = spawnSync(process.execPath, [vitest, 'run', '--config', config], {
+      cwd: dir, stdio: 'ignore', env: { ...process.env, FLAKELINE_DIR: join(dir, '.flakeline'), FLAKELINE_QUIET: '1' },
+    })
+    if (result.status !== 0) throw new Error(`vitest exited with ${result.status} for ${config}`)
+    return performance.now() - start
+  }
+  runOnce('without.config.mjs')
+  runOnce('with.config.mjs')
+  const without: number[] = []
+  const withFlakeline: number[] = []
+  // Interleaved, so machine load drifts affect both sides alike.
+  for (let i = 0; i < 7; i++) {
+    without.push(runOnce('without.config.mjs'))
+    withFlakeline.push(runOnce('with.config.mjs'))
+  }
+  const ratio = median(withFlakeline) / median(without)
+  report('2,000-test Vitest run with flakeline / without (medians of 7)', `${ratio.toFixed(3)}×`, '< 1.05×', ratio < 1.05)
+  console.log(`      without ${median(without).toFixed(0)} ms, with reporter + sequencer ${median(withFlakeline).toFixed(0)} ms`)
+  rmSync(dir, { recursive: true, force: true })
+}
+
+await planningBench()
+await reporterOverheadBench()

@@ -27,7 +27,7 @@ function installFlakeline(name) {
   rmSync(target, { recursive: true, force: true })
   mkdirSync(join(target, 'node_modules'), { recursive: true })
   const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'))
-  for (const entry of ['package.json', 'dist', 'bin', 'fixtures/demo']) {
+  for (const entry of ['package.json', 'dist', 'bin', 'fixtures/suite']) {
     if (existsSync(join(repo, entry))) cpSync(join(repo, entry), join(target, entry), { recursive: true })
   }
   for (const dependency of Object.keys(pkg.dependencies ?? {})) {

@@ -1,13 +1,7 @@
 import { NO_EVIDENCE, type FileEvidence } from './file-evidence.js'
+import type { PlannedFile } from './plan-types.js'
 
-/** One file in a plan, with the reason it sits where it does. */
-export interface PlannedFile {
-  fileId: string
-  /** Predicted duration in ms; null for files never timed. */
-  predictedMs: number | null
-  lastStatus: FileEvidence['lastStatus']
-  reason: string
-}
+export type { PlannedFile } from './plan-types.js'
 
 function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`

@@ -1,0 +1,86 @@
+import type { FileEvidence } from './file-evidence.js'
+import { assumedDurationMs, failureProbability, pessimisticDurationMs, type SuiteModel } from './failure-model.js'
+import type { Plan, PlanFile, PlannedFile, PolicyName, PredictedMiss } from './plan-types.js'
+import { simulateOrder } from './worker-pool-simulation.js'
+import type { Policy, PolicyContext } from './policies/_policy.js'
+import { autoPolicy } from './policies/auto.js'
+import { earliestDeadlineFirst, fixedPriority, leastLaxityFirst } from './policies/deadlines.js'
+import { recentFailuresFirst, weightedShortestFirst } from './policies/fail-fast.js'
+import { longestFirst } from './policies/makespan.js'
+import { runnerDefault } from './policies/runner-default.js'
+import { seededShuffle } from './policies/shuffle.js'
+
+const POLICY_FUNCTIONS: Readonly<Record<PolicyName, Policy>> = {
+  auto: autoPolicy,
+  edf: earliestDeadlineFirst,
+  llf: leastLaxityFirst,
+  priority: fixedPriority,
+  wspt: weightedShortestFirst,
+  lpt: longestFirst,
+  shuffle: seededShuffle,
+  recent: recentFailuresFirst,
+  default: runnerDefault,
+}
+
+export interface PlanSettings {
+  policy: PolicyName
+  /** Workers the runner will use; the simulation and `auto`'s packing assume this many. */
+  workers: number
+  /** Seed of `shuffle`. */
+  seed: number
+  suite: SuiteModel
+}
+
+/** The numbers every policy reads, computed once. */
+export function policyContext(files: readonly PlanFile[], settings: PlanSettings): PolicyContext {
+  const count = files.length
+  const durations = new Float64Array(count)
+  const pessimistic = new Float64Array(count)
+  const probabilities = new Float64Array(count)
+  for (let i = 0; i < count; i++) {
+    const file = files[i]!
+    durations[i] = assumedDurationMs(file.evidence, settings.suite)
+    pessimistic[i] = Math.max(durations[i]!, pessimisticDurationMs(file.evidence, settings.suite))
+    probabilities[i] = failureProbability(file.evidence, file.change, settings.suite)
+  }
+  return { workers: Math.max(1, settings.workers), seed: settings.seed >>> 0, suite: settings.suite, durations, pessimistic, probabilities }
+}
+
+/**
+ * Orders `files` with `settings.policy`, then simulates the run on the worker count from predicted
+ * durations: each file's predicted start and finish, the makespan, and the deadlines predicted to
+ * be missed (a file misses when its start plus its pessimistic p90 duration passes its deadline).
+ */
+export function planFiles(files: readonly PlanFile[], settings: PlanSettings): Plan {
+  const context = policyContext(files, settings)
+  const placements = POLICY_FUNCTIONS[settings.policy](files, context)
+  const { starts, makespan } = simulateOrder(
+    placements.map(({ index }) => context.durations[index]!),
+    context.workers,
+  )
+  const misses: PredictedMiss[] = []
+  const order = placements.map(({ index, reason }, position): PlannedFile => {
+    const file = files[index]!
+    const startMs = starts[position]!
+    if (file.deadlineMs !== null && startMs + context.pessimistic[index]! > file.deadlineMs) {
+      misses.push({ fileId: file.fileId, deadlineMs: file.deadlineMs, finishMs: startMs + context.pessimistic[index]! })
+    }
+    return {
+      fileId: file.fileId,
+      predictedMs: file.evidence.predictedMs,
+      lastStatus: file.evidence.lastStatus,
+      reason,
+      priority: file.priority,
+      deadlineMs: file.deadlineMs,
+      failureProbability: context.probabilities[index]!,
+      startMs,
+      finishMs: startMs + context.durations[index]!,
+    }
+  })
+  return { policy: settings.policy, workers: context.workers, seed: settings.policy === 'shuffle' ? context.seed : null, order, predictedMakespanMs: makespan, misses }
+}
+
+/** A plan file with only evidence: normal priority, no deadline, no change. */
+export function plainPlanFile(fileId: string, evidence: FileEvidence): PlanFile {
+  return { fileId, evidence, priority: 'normal', prioritySource: null, deadlineMs: null, deadlineSource: null, change: null }
+}

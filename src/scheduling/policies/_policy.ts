@@ -1,0 +1,70 @@
+import { PRIORITIES, type PlanFile } from '../plan-types.js'
+import { describeDuration } from '../duration-text.js'
+import type { SuiteModel } from '../failure-model.js'
+
+/** What every policy gets besides the files: derived numbers, computed once per plan. */
+export interface PolicyContext {
+  workers: number
+  seed: number
+  suite: SuiteModel
+  /** Assumed duration of each file (prediction, or the suite median for files never timed). */
+  durations: Float64Array
+  /** Pessimistic (p90) duration of each file, for deadlines. */
+  pessimistic: Float64Array
+  /** Probability that each file fails this run. */
+  probabilities: Float64Array
+}
+
+/** A policy's decision for one file: its index in the input and why it sits there. */
+export interface Placement {
+  index: number
+  reason: string
+}
+
+/** A policy: files in, placements out (every index once). Pure. */
+export type Policy = (files: readonly PlanFile[], context: PolicyContext) => Placement[]
+
+/** Code-unit order, the same on every machine and locale. */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+export function priorityRank(file: PlanFile): number {
+  return PRIORITIES.indexOf(file.priority)
+}
+
+export function percent(p: number): string {
+  return p >= 0.1 ? `${Math.round(p * 100)}%` : p >= 0.001 ? `${(p * 100).toFixed(1)}%` : '<0.1%'
+}
+
+/** What the record says about a file, in a few words. */
+export function evidenceNote(file: PlanFile): string {
+  const e = file.evidence
+  if (file.change === 'changed') return 'changed since the last run'
+  if (e.ranRuns === 0) return e.runs === 0 ? 'never run before' : 'never ran (only skipped)'
+  if (e.lastStatus === 'failed') return 'failed in its last run'
+  if (file.change === 'related') return 'its source changed since the last run'
+  if (e.failedRuns > 0) return `failed ${e.failedRuns} of its last ${e.ranRuns} runs`
+  return `passed its last ${e.ranRuns} runs`
+}
+
+/** The fail-fast reason: the evidence, the probability and the duration it is weighed against. */
+export function failFastReason(file: PlanFile, index: number, context: PolicyContext): string {
+  const d = context.durations[index]!
+  const timing = file.evidence.predictedMs === null ? `~${describeDuration(d)} (suite median)` : describeDuration(d)
+  return `${evidenceNote(file)}: p(fail) ${percent(context.probabilities[index]!)} over ${timing}`
+}
+
+export function deadlineReason(file: PlanFile): string {
+  return `deadline ${describeDuration(file.deadlineMs!)}${file.deadlineSource ? ` (${file.deadlineSource})` : ''}`
+}
+
+export function priorityReason(file: PlanFile): string {
+  return `${file.priority}${file.prioritySource ? ` (${file.prioritySource})` : ''}`
+}
+
+/** Indices 0..n-1 sorted by `compare`, ties by file id so the order never depends on input order. */
+export function sortedIndices(files: readonly PlanFile[], compare: (a: number, b: number) => number): number[] {
+  const order = Array.from({ length: files.length }, (_, i) => i)
+  return order.sort((a, b) => compare(a, b) || compareIds(files[a]!.fileId, files[b]!.fileId))
+}

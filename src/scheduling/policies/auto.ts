@@ -1,0 +1,63 @@
+import { PRIORITIES, type PlanFile } from '../plan-types.js'
+import { describeDuration } from '../duration-text.js'
+import { WorkerPoolSimulation, longestFirstMakespan } from '../worker-pool-simulation.js'
+import { compareIds, deadlineReason, failFastReason, priorityRank, priorityReason, type Placement, type PolicyContext } from './_policy.js'
+import { PACKING_SLACK } from './deadlines.js'
+
+/**
+ * `auto`, the default. It builds the order the way the runner will execute it, dispatching files
+ * to simulated workers one at a time:
+ * 1. priority classes in turn (critical, high, normal, low), because a class is a promise the user
+ *    asked for;
+ * 2. within a class, files with a deadline first, earliest deadline first, so deadlines are met
+ *    before anything else is optimised;
+ * 3. then fail-fast: the file with the highest failure probability per predicted second (Smith's
+ *    rule, see `wspt`), which minimises the expected time to the first failure;
+ * 4. except that a long file that would otherwise start too late to finish by the run's target end
+ *    (the longest-first makespan plus `PACKING_SLACK`) starts now, so one long file does not run
+ *    alone at the end while the other workers idle. With one worker the end does not depend on the
+ *    order, and this rule never fires.
+ */
+export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): Placement[] {
+  const { durations, probabilities, workers } = context
+  const pool = new WorkerPoolSimulation(workers)
+  const target = workers > 1 ? longestFirstMakespan(durations, workers) * (1 + PACKING_SLACK) : Infinity
+  const placements: Placement[] = []
+  const place = (index: number, reason: string): void => {
+    pool.dispatch(durations[index]!)
+    placements.push({ index, reason })
+  }
+  const byClass = PRIORITIES.map(() => [] as number[])
+  files.forEach((file, index) => byClass[priorityRank(file)]!.push(index))
+  for (const members of byClass) {
+    const prefix = (index: number): string => (files[index]!.prioritySource ? `${priorityReason(files[index]!)}; ` : '')
+    const withDeadline = members
+      .filter((i) => files[i]!.deadlineMs !== null)
+      .sort((a, b) => files[a]!.deadlineMs! - files[b]!.deadlineMs! || compareIds(files[a]!.fileId, files[b]!.fileId))
+    for (const index of withDeadline) place(index, `${prefix(index)}${deadlineReason(files[index]!)}: earliest deadline first`)
+
+    const rest = members.filter((i) => files[i]!.deadlineMs === null)
+    const ratio = (i: number): number => probabilities[i]! / durations[i]!
+    const byRatio = rest.slice().sort((a, b) => ratio(b) - ratio(a) || compareIds(files[a]!.fileId, files[b]!.fileId))
+    const byLength = rest.slice().sort((a, b) => durations[b]! - durations[a]! || compareIds(files[a]!.fileId, files[b]!.fileId))
+    const taken = new Uint8Array(files.length)
+    let nextByRatio = 0
+    let nextByLength = 0
+    for (let placed = 0; placed < rest.length; placed++) {
+      while (taken[byRatio[nextByRatio]!]) nextByRatio++
+      while (taken[byLength[nextByLength]!]) nextByLength++
+      const best = byRatio[nextByRatio]!
+      const longest = byLength[nextByLength]!
+      // The next chance to start anything is when a worker frees up after this dispatch.
+      const nextChance = Math.min(pool.secondStart, pool.nextStart + durations[best]!)
+      if (longest !== best && target - durations[longest]! < nextChance) {
+        taken[longest] = 1
+        place(longest, `${prefix(longest)}long (${describeDuration(durations[longest]!)}): started early so workers finish together`)
+      } else {
+        taken[best] = 1
+        place(best, `${prefix(best)}fail-fast: ${failFastReason(files[best]!, best, context)}`)
+      }
+    }
+  }
+  return placements
+}

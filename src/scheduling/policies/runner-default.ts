@@ -1,0 +1,17 @@
+import { planOrder } from '../plan-order.js'
+import type { PlanFile } from '../plan-types.js'
+import type { Placement } from './_policy.js'
+
+/**
+ * `default`: what Jest and Vitest do by themselves — files that failed last time first, then files
+ * never seen, then the longest first. The sequencers hand `default` to the runner itself; this
+ * emulation is what `flakeline plan` shows and what `replay` measures as the baseline.
+ */
+export function runnerDefault(files: readonly PlanFile[]): Placement[] {
+  const indexOf = new Map(files.map((file, index) => [file.fileId, index]))
+  const evidence = new Map(files.map((file) => [file.fileId, file.evidence]))
+  return planOrder(
+    files.map((file) => file.fileId),
+    evidence,
+  ).map((planned) => ({ index: indexOf.get(planned.fileId)!, reason: `runner default: ${planned.reason}` }))
+}

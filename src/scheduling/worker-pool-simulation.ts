@@ -1,0 +1,72 @@
+/**
+ * The runners hand files to workers in order: each file goes to the first worker that becomes
+ * free (list scheduling). This replays that on `workers` workers from predicted durations.
+ */
+export class WorkerPoolSimulation {
+  /** Time each worker becomes free, kept as a binary min-heap. */
+  private readonly free: Float64Array
+  private readonly size: number
+
+  constructor(workers: number) {
+    this.size = Math.max(1, Math.floor(workers))
+    this.free = new Float64Array(this.size)
+  }
+
+  /** When the next file would start. */
+  get nextStart(): number {
+    return this.free[0]!
+  }
+
+  /** When the worker after the next one becomes free (Infinity with one worker). */
+  get secondStart(): number {
+    if (this.size === 1) return Infinity
+    if (this.size === 2) return this.free[1]!
+    return Math.min(this.free[1]!, this.free[2]!)
+  }
+
+  /** Gives the next file to the first free worker; returns its start time. */
+  dispatch(durationMs: number): number {
+    const start = this.free[0]!
+    this.free[0] = start + durationMs
+    this.siftDown()
+    return start
+  }
+
+  /** When the last worker finishes. */
+  get makespan(): number {
+    let max = 0
+    for (let i = 0; i < this.size; i++) max = Math.max(max, this.free[i]!)
+    return max
+  }
+
+  private siftDown(): void {
+    const heap = this.free
+    let i = 0
+    for (;;) {
+      const left = 2 * i + 1
+      const right = left + 1
+      let smallest = i
+      if (left < this.size && heap[left]! < heap[smallest]!) smallest = left
+      if (right < this.size && heap[right]! < heap[smallest]!) smallest = right
+      if (smallest === i) return
+      const swap = heap[i]!
+      heap[i] = heap[smallest]!
+      heap[smallest] = swap
+      i = smallest
+    }
+  }
+}
+
+/** Start of each file (by position in `order`) and the makespan, for durations listed in `order`. */
+export function simulateOrder(durationsInOrder: ArrayLike<number>, workers: number): { starts: Float64Array; makespan: number } {
+  const pool = new WorkerPoolSimulation(workers)
+  const starts = new Float64Array(durationsInOrder.length)
+  for (let i = 0; i < durationsInOrder.length; i++) starts[i] = pool.dispatch(durationsInOrder[i]!)
+  return { starts, makespan: pool.makespan }
+}
+
+/** The makespan longest-first list scheduling reaches (within 4/3 of the best possible). */
+export function longestFirstMakespan(durations: ArrayLike<number>, workers: number): number {
+  const sorted = Float64Array.from(durations).sort().reverse()
+  return simulateOrder(sorted, workers).makespan
+}

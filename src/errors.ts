@@ -34,6 +34,12 @@ export const ErrorCodes = {
   ANALYSIS_WORKER: 'FLAKELINE_E_ANALYSIS_WORKER',
   /** The analysis pool was used after `close()`, or closed while work was in flight. */
   ANALYSIS_CLOSED: 'FLAKELINE_E_ANALYSIS_CLOSED',
+  /** An NDJSON or JUnit history given to `flakeline import` or `replay` is malformed (the message names file, line and field). */
+  IMPORT: 'FLAKELINE_E_IMPORT',
+  /** An imported file, line, nesting depth or count exceeds flakeline's bounds (the message names the bound). */
+  IMPORT_LIMIT: 'FLAKELINE_E_IMPORT_LIMIT',
+  /** A test file's `@flakeline-*` pragma is unknown or has a bad value; the file keeps its configured schedule. */
+  PRAGMA: 'FLAKELINE_E_PRAGMA',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

@@ -1,4 +1,7 @@
 import { FlakelineError, ErrorCodes } from '../errors.js'
+import { POLICIES, PRIORITIES, type PolicyName, type Priority } from '../scheduling/plan-types.js'
+import { parseDuration } from '../scheduling/duration-text.js'
+import { globProblem } from '../scheduling/glob.js'
 
 /** Everything a user can set. Every field is optional in config; defaults are in `DEFAULT_OPTIONS`. */
 export interface FlakelineOptions {
@@ -16,6 +19,18 @@ export interface FlakelineOptions {
   quiet: boolean
   /** Use this run id instead of a generated one (for example one id for every shard of a CI job). */
   runId?: string
+  /** How the sequencer orders files: `auto` (default), `edf`, `llf`, `priority`, `wspt`, `lpt`, `shuffle`, `recent` or `default`. */
+  policy: PolicyName
+  /** Deadlines by path glob, from the run's start: `{ "tests/smoke/**": "20s" }`. A file's `@flakeline-deadline` pragma wins. */
+  deadlines: Record<string, string | number>
+  /** Priority classes by path glob: `{ "tests/smoke/**": "critical" }`. A file's `@flakeline-priority` pragma wins. */
+  priorities: Record<string, Priority>
+  /** Seed of the `shuffle` policy; without one a random seed is drawn and printed. */
+  seed?: number
+  /** Workers the plan assumes. Default: the runner's worker count. */
+  workers?: number
+  /** Use git to find test files changed since the last recorded run (they are likelier to fail). Default true. */
+  gitChanges: boolean
 }
 
 export const DEFAULT_OPTIONS: Readonly<FlakelineOptions> = Object.freeze({
@@ -24,6 +39,10 @@ export const DEFAULT_OPTIONS: Readonly<FlakelineOptions> = Object.freeze({
   enabled: true,
   maxMessageLength: 2000,
   quiet: false,
+  policy: 'auto',
+  deadlines: Object.freeze({}) as Record<string, string | number>,
+  priorities: Object.freeze({}) as Record<string, Priority>,
+  gitChanges: true,
 })
 
 type Check = (value: unknown) => string | null
@@ -40,6 +59,34 @@ const isRunId: Check = (value) =>
     ? null
     : 'must be 1 to 128 characters of letters, digits, ".", "_", ":" or "-"'
 
+const isPolicy: Check = (value) =>
+  typeof value === 'string' && (POLICIES as readonly string[]).includes(value) ? null : `must be one of ${POLICIES.join(', ')}`
+const isSeed: Check = (value) =>
+  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffffffff ? null : 'must be an integer from 0 to 4294967295'
+
+/** Most globs an option may list: more is a generated config gone wrong, and every plan matches them all. */
+const MAX_GLOBS = 1_000
+
+/**
+ * Checks a `{ glob: value }` option. Problems name the entry, `["tests/smoke/**"] must ...`, and
+ * carry their own `got`, so `validateOptions` prints them after the option name as they are.
+ */
+const isGlobMap =
+  (what: string, check: (value: unknown) => boolean): Check =>
+  (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return `must be an object of { "glob": ${what} }`
+    const entries = Object.entries(value)
+    if (entries.length > MAX_GLOBS) return `must have at most ${MAX_GLOBS} globs`
+    for (const [glob, entry] of entries) {
+      const problem = globProblem(glob)
+      if (problem) return `[${JSON.stringify(glob)}] is not a usable glob: it ${problem}`
+      if (!check(entry)) return `[${JSON.stringify(glob)}] must be ${what}, got ${describeValue(entry)}`
+    }
+    return null
+  }
+const isDeadlines = isGlobMap('a duration like "30s", "500ms" or "2m"', (entry) => parseDuration(entry) !== null)
+const isPriorities = isGlobMap(`one of ${PRIORITIES.join(', ')}`, (entry) => typeof entry === 'string' && (PRIORITIES as readonly string[]).includes(entry))
+
 /** One validator per option; an option missing here is unknown. */
 const CHECKS: Record<keyof FlakelineOptions, Check> = {
   dir: isNonEmptyString,
@@ -49,6 +96,12 @@ const CHECKS: Record<keyof FlakelineOptions, Check> = {
   maxMessageLength: isPositiveInteger(1_000_000),
   quiet: isBoolean,
   runId: isRunId,
+  policy: isPolicy,
+  deadlines: isDeadlines,
+  priorities: isPriorities,
+  seed: isSeed,
+  workers: isPositiveInteger(1024),
+  gitChanges: isBoolean,
 }
 
 /** Environment variables and the option each sets; values are parsed before validation. */
@@ -60,6 +113,10 @@ export const ENVIRONMENT_OPTIONS: ReadonlyArray<readonly [string, keyof Flakelin
   ['FLAKELINE_MAX_MESSAGE_LENGTH', 'maxMessageLength', 'number'],
   ['FLAKELINE_QUIET', 'quiet', 'boolean'],
   ['FLAKELINE_RUN_ID', 'runId', 'string'],
+  ['FLAKELINE_POLICY', 'policy', 'string'],
+  ['FLAKELINE_SEED', 'seed', 'number'],
+  ['FLAKELINE_WORKERS', 'workers', 'number'],
+  ['FLAKELINE_GIT_CHANGES', 'gitChanges', 'boolean'],
 ]
 
 function describeValue(value: unknown): string {
@@ -95,7 +152,9 @@ export function validateOptions(
     }
     const message = check(value)
     if (message) {
-      problems.push(new FlakelineError(ErrorCodes.CONFIG, `${label(key)} ${message}, got ${describeValue(value)}`))
+      // Entry problems (`["glob"] must ...`) already say what they got.
+      const text = message.startsWith('[') ? `${label(key)}${message}` : `${label(key)} ${message}, got ${describeValue(value)}`
+      problems.push(new FlakelineError(ErrorCodes.CONFIG, text))
       continue
     }
     ;(options as Record<string, unknown>)[key] = value

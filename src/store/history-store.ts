@@ -64,37 +64,50 @@ function readAt(fd: number, position: number, length: number): Buffer {
   return buffer.subarray(0, read)
 }
 
+/** How long a short file may take to catch up with its meta pages while another process commits. */
+const GROWTH_WAIT_MS = [20, 50, 100, 200]
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
 /**
  * LMDB trusts its file, and a foreign or truncated file crashes the process (a segmentation fault
  * or bus error, not an error), so both meta pages are checked before LMDB sees the file: the magic
- * number, a sane page size, and a file long enough for the last page the newest meta names.
- * An empty file is a new store.
+ * number, a sane page size, and a file long enough for the pages the older meta names. A writer in
+ * another process may publish a meta before its file has grown, so a short file is re-checked for
+ * a moment before it is called truncated. An empty file is a new store.
  */
 function assertLooksLikeLmdb(file: string): void {
   if (!existsSync(file)) return
-  const size = statSync(file).size
-  if (size === 0) return
   const refuse = (why: string): never => {
     throw new FlakelineError(
       ErrorCodes.STORE_CORRUPT,
       `${file} is not a usable LMDB file (${why}); it is left untouched. Move it away or point FLAKELINE_DIR elsewhere`,
     )
   }
-  const fd = openSync(file, 'r')
-  try {
-    const first = readAt(fd, 0, 256)
-    const magicAt = MAGIC_OFFSETS.find((offset) => first.length >= offset + TXN_ID_AT + 8 && first.readUInt32LE(offset) === LMDB_MAGIC)
-    if (magicAt === undefined) return refuse('wrong magic number')
-    const pageSize = first.readUInt32LE(magicAt + PAGE_SIZE_AT)
-    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return refuse(`impossible page size ${pageSize}`)
-    const second = readAt(fd, pageSize, 256)
-    const metas = [first, second].filter((page) => page.length >= magicAt + TXN_ID_AT + 8 && page.readUInt32LE(magicAt) === LMDB_MAGIC)
-    if (metas.length < 2) return refuse('second meta page missing')
-    const newest = metas.reduce((a, b) => (b.readBigUInt64LE(magicAt + TXN_ID_AT) > a.readBigUInt64LE(magicAt + TXN_ID_AT) ? b : a))
-    const lastPage = Number(newest.readBigUInt64LE(magicAt + LAST_PAGE_AT))
-    if (size < (lastPage + 1) * pageSize) return refuse(`truncated: ${size} bytes, the data needs ${(lastPage + 1) * pageSize}`)
-  } finally {
-    closeSync(fd)
+  for (let attempt = 0; ; attempt++) {
+    const size = statSync(file).size
+    if (size === 0) return
+    const fd = openSync(file, 'r')
+    let needed: number
+    try {
+      const first = readAt(fd, 0, 256)
+      const magicAt = MAGIC_OFFSETS.find((offset) => first.length >= offset + TXN_ID_AT + 8 && first.readUInt32LE(offset) === LMDB_MAGIC)
+      if (magicAt === undefined) return refuse('wrong magic number')
+      const pageSize = first.readUInt32LE(magicAt + PAGE_SIZE_AT)
+      if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return refuse(`impossible page size ${pageSize}`)
+      const second = readAt(fd, pageSize, 256)
+      const metas = [first, second].filter((page) => page.length >= magicAt + TXN_ID_AT + 8 && page.readUInt32LE(magicAt) === LMDB_MAGIC)
+      if (metas.length < 2) return refuse('second meta page missing')
+      const lastPage = Math.min(...metas.map((page) => Number(page.readBigUInt64LE(magicAt + LAST_PAGE_AT))))
+      needed = (lastPage + 1) * pageSize
+      if (size >= needed) return
+    } finally {
+      closeSync(fd)
+    }
+    if (attempt >= GROWTH_WAIT_MS.length) return refuse(`truncated: ${size} bytes, the data needs ${needed}`)
+    sleepSync(GROWTH_WAIT_MS[attempt]!)
   }
 }
 

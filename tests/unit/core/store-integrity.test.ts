@@ -119,7 +119,8 @@ const { HistoryStore } = await import(process.argv[2])
 const [dir, barrier, name, other] = process.argv.slice(3)
 const store = HistoryStore.open(dir, { historyLimit: 50 })
 writeFileSync(join(barrier, name), '')
-while (!existsSync(join(barrier, other))) await new Promise((resolve) => setTimeout(resolve, 2))
+const deadline = Date.now() + 20_000
+while (!existsSync(join(barrier, other)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2))
 const test = { name: 'from ' + name, status: 'passed', durationMs: 1, startedAt: null, attempts: 1, attemptOutcomes: ['passed'], retryErrors: [], failureMessage: null, location: null }
 for (let i = 0; i < 20; i++) {
   const run = await store.beginRun({ id: name + '-' + i, runner: 'vitest', runnerVersion: '4', flakelineVersion: '0.1.0', startedAt: 1000 + i, endedAt: null,

@@ -1,6 +1,7 @@
+import { availableParallelism } from 'node:os'
 import type { AggregatedResult, Test } from '@jest/test-result'
 import { findPackageRoot } from '../src/config/load-options.js'
-import { planRun } from '../src/core/plan-run.js'
+import { planRun, planShard } from '../src/core/plan-run.js'
 import { fileIdOf, relativeTestPath } from '../src/identity.js'
 import { createJestDefaultSequencer, type JestSequencer, type JestSequencerOptions } from './_jest-default-sequencer.js'
 
@@ -11,8 +12,9 @@ function projectOf(test: Test): string {
 
 /**
  * `testSequencer: 'flakeline/jest-sequencer'`: orders test files from flakeline's history and sets
- * each `test.duration` from the prediction (Jest uses it for its estimates and run-in-band choice).
- * Without history, or when the store is unusable, Jest's own order is used.
+ * each `test.duration` from the prediction (Jest uses it for its estimates and run-in-band choice);
+ * with `--shard` it splits files by predicted duration instead of by hash. Without history, or when
+ * the store is unusable, Jest's own order and sharding are used.
  */
 export default class FlakelineJestSequencer implements JestSequencer {
   private readonly jestOptions: JestSequencerOptions | undefined
@@ -28,22 +30,35 @@ export default class FlakelineJestSequencer implements JestSequencer {
     return this.fallback
   }
 
+  private identify(tests: readonly Test[]) {
+    const root = findPackageRoot(this.jestOptions?.globalConfig.rootDir ?? tests[0]!.context.config.rootDir)
+    const paths = tests.map((test) => relativeTestPath(root, test.path))
+    const fileIds = tests.map((test, i) => fileIdOf(projectOf(test), paths[i]!))
+    // Jest 29 constructs sequencers without the global config; Jest's own default is cores - 1.
+    const workers = this.jestOptions?.globalConfig.maxWorkers ?? Math.max(1, availableParallelism() - 1)
+    return { root, paths, fileIds, workers, runner: 'jest' }
+  }
+
   async sort(tests: Test[]): Promise<Test[]> {
     if (tests.length === 0) return tests
-    const root = findPackageRoot(this.jestOptions?.globalConfig.rootDir ?? tests[0]!.context.config.rootDir)
-    const ids = tests.map((test) => fileIdOf(projectOf(test), relativeTestPath(root, test.path)))
-    const plan = await planRun({ root, fileIds: ids, runner: 'jest' })
+    const request = this.identify(tests)
+    const plan = await planRun(request)
     if (!plan) return this.jestDefault(tests).sort(tests)
-    const position = new Map(plan.map((file, index) => [file.fileId, { index, predictedMs: file.predictedMs }]))
-    const placed = tests.map((test, i) => ({ test, planned: position.get(ids[i]!)! }))
+    const position = new Map(plan.order.map((file, index) => [file.fileId, { index, predictedMs: file.predictedMs }]))
+    const placed = tests.map((test, i) => ({ test, planned: position.get(request.fileIds[i]!)! }))
     for (const { test, planned } of placed) {
       if (planned.predictedMs !== null) test.duration = planned.predictedMs
     }
     return placed.sort((a, b) => a.planned.index - b.planned.index).map(({ test }) => test)
   }
 
-  shard(tests: Test[], options: { shardIndex: number; shardCount: number }): Test[] | Promise<Test[]> {
-    return this.jestDefault(tests).shard(tests, options)
+  async shard(tests: Test[], options: { shardIndex: number; shardCount: number }): Promise<Test[]> {
+    if (tests.length === 0) return tests
+    const request = this.identify(tests)
+    const shard = await planShard({ ...request, shardIndex: options.shardIndex, shardCount: options.shardCount })
+    if (!shard) return this.jestDefault(tests).shard(tests, options)
+    const kept = new Set(shard.fileIds)
+    return tests.filter((_, i) => kept.has(request.fileIds[i]!))
   }
 
   cacheResults(tests: Test[], results: AggregatedResult): void {

@@ -1,12 +1,13 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node'
 import type { FlakelineOptions } from '../src/config/options.js'
 import { findPackageRoot } from '../src/config/load-options.js'
-import { planRun } from '../src/core/plan-run.js'
+import { planRun, planShard } from '../src/core/plan-run.js'
 import { fileIdOf, relativeTestPath } from '../src/identity.js'
 
 /**
- * `sequence: { sequencer: FlakelineSequencer }`: orders test files from flakeline's history.
- * Without history, or when the store is unusable, Vitest's own order is used.
+ * `sequence: { sequencer: FlakelineSequencer }`: orders test files from flakeline's history, and
+ * with `--shard` splits them by predicted duration instead of by hash. Without history, or when the
+ * store is unusable, Vitest's own order and sharding are used.
  */
 export class FlakelineSequencer extends BaseSequencer {
   /** Options given in code; subclasses made by `flakelineSequencer()` set them. */
@@ -14,17 +15,35 @@ export class FlakelineSequencer extends BaseSequencer {
     return undefined
   }
 
+  private identify(files: readonly TestSpecification[]) {
+    const root = findPackageRoot(this.ctx.config.root)
+    const paths = files.map((spec) => relativeTestPath(root, spec.moduleId))
+    const fileIds = files.map((spec, i) => fileIdOf(spec.project.name, paths[i]!))
+    const config = this.ctx.config as typeof this.ctx.config & { maxWorkers?: number; fileParallelism?: boolean }
+    const workers = config.fileParallelism === false ? 1 : typeof config.maxWorkers === 'number' ? config.maxWorkers : undefined
+    return { root, paths, fileIds, workers, inline: this.flakelineOptions(), runner: 'vitest' }
+  }
+
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     if (files.length === 0) return files
-    const root = findPackageRoot(this.ctx.config.root)
-    const ids = files.map((spec) => fileIdOf(spec.project.name, relativeTestPath(root, spec.moduleId)))
-    const plan = await planRun({ root, fileIds: ids, inline: this.flakelineOptions(), runner: 'vitest' })
+    const request = this.identify(files)
+    const plan = await planRun(request)
     if (!plan) return super.sort(files)
-    const position = new Map(plan.map((file, index) => [file.fileId, index]))
+    const position = new Map(plan.order.map((file, index) => [file.fileId, index]))
     return files
-      .map((spec, i) => ({ spec, index: position.get(ids[i]!)! }))
+      .map((spec, i) => ({ spec, index: position.get(request.fileIds[i]!)! }))
       .sort((a, b) => a.index - b.index)
       .map(({ spec }) => spec)
+  }
+
+  override async shard(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const shard = this.ctx.config.shard
+    if (!shard || files.length === 0) return super.shard(files)
+    const request = this.identify(files)
+    const planned = await planShard({ ...request, shardIndex: shard.index, shardCount: shard.count })
+    if (!planned) return super.shard(files)
+    const kept = new Set(planned.fileIds)
+    return files.filter((_, i) => kept.has(request.fileIds[i]!))
   }
 }
 

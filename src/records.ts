@@ -50,6 +50,23 @@ export interface RunRecord {
   /** Tests that failed and then passed on a retry in this run. */
   flaky: number
   durationMs: number
+  /** Files with a deadline in this run and those that missed it; absent when no file had one (and in older stores). */
+  deadlines?: DeadlineReport
+}
+
+/** A file that finished after its deadline (`deadlines` option or `@flakeline-deadline` pragma). */
+export interface DeadlineMiss {
+  fileId: string
+  deadlineMs: number
+  /** When the file finished, in ms from the run's start. */
+  finishedMs: number
+}
+
+/** The deadlines of one run, checked by the reporter when the run ends. */
+export interface DeadlineReport {
+  /** Files that had a deadline. */
+  checked: number
+  missed: DeadlineMiss[]
 }
 
 /** Source position of a test, when the runner reports one (Jest `testLocationInResults`, Vitest `includeTaskLocation`). */

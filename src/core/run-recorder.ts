@@ -6,6 +6,8 @@ import type { FileRecord, RunRecord, RunStatus, RunnerName, ShardInfo } from '..
 import { HistoryStore } from '../store/history-store.js'
 import { FLAKELINE_VERSION } from '../version.js'
 import { Notices } from './notices.js'
+import { deadlineReport, type FileTiming } from './deadline-misses.js'
+import { describeDuration } from '../scheduling/duration-text.js'
 import { newRunId } from './run-id.js'
 
 /** What a reporter knows when the run starts. */
@@ -43,6 +45,7 @@ export class RunRecorder {
   private failure: FlakelineError | null = null
   private finished = false
   private readonly recordedFiles = new Set<string>()
+  private readonly timings: FileTiming[] = []
   private readonly totals = { files: 0, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0 }
 
   constructor(options: ResolvedOptions, start: RunStart, notices: Notices) {
@@ -93,6 +96,7 @@ export class RunRecorder {
     if (this.finished) return
     this.count(result)
     this.recordedFiles.add(result.fileId)
+    this.timings.push({ fileId: result.fileId, path: result.path, startedAt: result.startedAt, durationMs: result.durationMs })
     this.queue.push(result)
     if (this.queue.length >= FLUSH_FILES) this.flush()
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS)
@@ -140,7 +144,12 @@ export class RunRecorder {
     let run = this.run
     if (store && run && !this.failure) {
       run = { ...run, ...this.totals, status, endedAt, durationMs: Math.max(0, endedAt - run.startedAt) }
+      const deadlines = deadlineReport(this.timings, run.startedAt, this.options.root, this.options)
+      if (deadlines) run.deadlines = deadlines
       this.run = run
+      for (const miss of deadlines?.missed ?? []) {
+        this.notices.info(`${miss.fileId} missed its deadline: finished at ${describeDuration(miss.finishedMs)}, deadline ${describeDuration(miss.deadlineMs)}`)
+      }
       try {
         await store.updatePlanIndex(this.recordedFiles)
         await store.updateRun(run)

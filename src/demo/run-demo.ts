@@ -4,7 +4,9 @@ import { join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 import { definitiveEvidence } from '../evidence/definitive-evidence.js'
 import { HistoryStore } from '../store/history-store.js'
-import { planOrder } from '../scheduling/plan-order.js'
+import { planFiles, plainPlanFile } from '../scheduling/plan-files.js'
+import { suiteModel } from '../scheduling/failure-model.js'
+import { NO_EVIDENCE } from '../scheduling/file-evidence.js'
 import { formatDuration, outcomeStrip, table } from '../cli/format.js'
 import type { CliIO } from '../cli/cli-io.js'
 import { createDemoProject } from './demo-project.js'
@@ -95,10 +97,11 @@ function describeLearning(dir: string, io: CliIO): void {
   try {
     const runs = store.listRuns()
     const files = store.listFiles()
-    const plan = planOrder(
-      files.map((file) => file.fileId),
-      store.planEvidence(),
-    )
+    const evidence = store.planEvidence()
+    const plan = planFiles(
+      files.map((file) => plainPlanFile(file.fileId, evidence.get(file.fileId) ?? NO_EVIDENCE)),
+      { policy: 'auto', workers: 1, seed: 0, suite: suiteModel(evidence.values()) },
+    ).order
     io.stdout(`\nWhat flakeline learned from ${runs.length} runs (${files.length} files):\n\nNext run order:\n`)
     const outcomes = new Map(files.map((file) => [file.fileId, outcomeStrip(file.entries)]))
     const rows = plan.map((file, i) => [`${i + 1}.`, file.fileId, outcomes.get(file.fileId) ?? '', formatDuration(file.predictedMs), file.reason])

@@ -7,7 +7,7 @@ import { findPackageRoot, loadOptions } from '../../../src/config/load-options.j
 import { useScratch } from './_fixtures.js'
 
 const scratch = useScratch()
-const KNOWN = 'dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId'
+const KNOWN = 'dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId, policy, deadlines, priorities, seed, workers, gitChanges'
 const RUN_ID_RULE = 'must be 1 to 128 characters of letters, digits, ".", "_", ":" or "-"'
 
 function messagesOf(input: unknown): string[] {
@@ -122,6 +122,10 @@ describe('loadOptions', () => {
       maxMessageLength: 70,
       strict: false,
       enabled: true,
+      policy: 'auto',
+      deadlines: {},
+      priorities: {},
+      gitChanges: true,
       dir: join(root, 'from-file'),
       root,
       configFile: file,

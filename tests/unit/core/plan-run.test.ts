@@ -42,16 +42,33 @@ describe('planRun', () => {
     expect(lines).toEqual([`flakeline: no history yet in ${join(root, '.flakeline')}; using jest's default order this run`])
   })
 
-  test('with history: the plan, silently', async () => {
+  test('with history: the auto plan, silently', async () => {
     const { root, lines, notices } = setup()
     await withHistory(root)
     const plan = await planRun({ root, fileIds: FILES, runner: 'vitest', notices })
-    expect(plan).toEqual([
-      { fileId: 'broken.test.ts', predictedMs: 11, lastStatus: 'failed', reason: 'failed in its last run, predicted 11 ms (median of last 2)' },
-      { fileId: 'new.test.ts', predictedMs: null, lastStatus: null, reason: 'never run before: new tests fail most often' },
-      { fileId: 'slow.test.ts', predictedMs: 1_000, lastStatus: 'passed', reason: 'longest first, predicted 1.0 s (median of last 2)' },
-      { fileId: 'fast.test.ts', predictedMs: 40, lastStatus: 'passed', reason: 'longest first, predicted 40 ms (median of last 2)' },
+    // Fail-fast by probability per predicted ms: the file that just failed (p .56 over 11 ms), the new
+    // file (4 × the 2.7% prior at the 40 ms median), then fast before slow (2% over 40 ms, 5% over 1 s).
+    expect(plan).toMatchObject({ policy: 'auto', workers: 1, seed: null, misses: [] })
+    expect(plan!.order.map((file) => [file.fileId, file.predictedMs, file.lastStatus])).toEqual([
+      ['broken.test.ts', 11, 'failed'],
+      ['new.test.ts', null, null],
+      ['fast.test.ts', 40, 'passed'],
+      ['slow.test.ts', 1_000, 'passed'],
     ])
+    expect(plan!.order.map((file) => file.reason)).toEqual([
+      'fail-fast: failed in its last run: p(fail) 56% over 11 ms',
+      'fail-fast: never run before: p(fail) 11% over ~40 ms (suite median)',
+      'fail-fast: passed its last 2 runs: p(fail) 1.9% over 40 ms',
+      'fail-fast: passed its last 2 runs: p(fail) 5.0% over 1.0 s',
+    ])
+    expect(plan!.predictedMakespanMs).toBe(11 + 40 + 40 + 1_000)
+    expect(lines).toEqual([])
+  })
+
+  test('policy "default" leaves the order to the runner, without a notice', async () => {
+    const { root, lines, notices } = setup()
+    await withHistory(root)
+    expect(await planRun({ root, fileIds: FILES, inline: { policy: 'default' }, runner: 'vitest', notices })).toBeNull()
     expect(lines).toEqual([])
   })
 
@@ -59,10 +76,10 @@ describe('planRun', () => {
     const { root, notices } = setup()
     await withHistory(join(root, 'elsewhere'))
     const inline = await planRun({ root, fileIds: ['fast.test.ts'], inline: { dir: 'elsewhere/.flakeline' }, runner: 'vitest', notices })
-    expect(inline?.map((file) => file.predictedMs)).toEqual([40])
+    expect(inline?.order.map((file) => file.predictedMs)).toEqual([40])
     writeFileSync(join(root, 'flakeline.config.json'), '{"dir": "elsewhere/.flakeline"}')
     const fromFile = await planRun({ root, fileIds: ['fast.test.ts'], runner: 'vitest', notices })
-    expect(fromFile?.map((file) => file.predictedMs)).toEqual([40])
+    expect(fromFile?.order.map((file) => file.predictedMs)).toEqual([40])
   })
 
   test('enabled: false plans nothing and says nothing', async () => {
@@ -76,7 +93,7 @@ describe('planRun', () => {
     const { root, lines, notices } = setup()
     await withHistory(root)
     const plan = await planRun({ root, fileIds: FILES, inline: { historyLimit: 'lots' }, runner: 'vitest', notices })
-    expect(plan).toHaveLength(4)
+    expect(plan?.order).toHaveLength(4)
     expect(lines).toEqual(['flakeline: warning FLAKELINE_E_CONFIG: options.historyLimit must be an integer from 1 to 100000, got "lots"'])
     await expect(planRun({ root, fileIds: FILES, inline: { historyLimit: 'lots', strict: true }, runner: 'vitest', notices })).rejects.toMatchObject({
       code: ErrorCodes.CONFIG,

@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from '
 import { join } from 'node:path'
 import { open, type Database, type Key, type RootDatabase } from 'lmdb'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
-import type { FileHistory, FileRecord, RunRecord, TestHistory, TestRecord } from '../records.js'
+import type { FileHistory, FileRecord, HistoryEntry, RunRecord, TestHistory, TestRecord } from '../records.js'
 import { HistoryWindow } from './history-window.js'
 import { fileEvidence, type FileEvidence } from '../scheduling/file-evidence.js'
 import { packPlanIndex, unpackPlanIndex, type StoredPlanIndex } from './plan-index.js'
@@ -35,6 +35,15 @@ interface StoredTest {
 
 /** What a run looks like before the store gives it a sequence number. */
 export type NewRun = Omit<RunRecord, 'seq'>
+
+/** One past run for `importRuns`: the run record without its seq, and its files' results. */
+export interface ImportedRun {
+  run: NewRun
+  files: ReadonlyArray<Omit<FileRecord, 'runSeq'>>
+}
+
+/** File records per write transaction of an import: bounded memory, and whole runs per transaction. */
+const IMPORT_CHUNK_RECORDS = 250_000
 
 export interface CompactionReport {
   runsRemoved: number
@@ -317,16 +326,27 @@ export class HistoryStore {
    * without an index (one written before it existed) gets it computed from the windows.
    */
   planEvidence(): Map<string, FileEvidence> {
+    return this.planIndex().evidence
+  }
+
+  /** The plan index: evidence by file id, and the project names that prefix file ids. */
+  planIndex(): { evidence: Map<string, FileEvidence>; projects: string[] } {
     return this.read('the plan index', () => {
       const stored = this.meta.get('planIndex') as StoredPlanIndex | undefined
-      if (stored && Array.isArray(stored.ids) && stored.data instanceof Uint8Array) return unpackPlanIndex(stored)
-      return this.evidenceFromWindows()
+      if (stored && Array.isArray(stored.ids) && stored.data instanceof Uint8Array) {
+        return { evidence: unpackPlanIndex(stored), projects: Array.isArray(stored.projects) ? stored.projects.filter((p) => typeof p === 'string') : [] }
+      }
+      const projects = new Set<string>()
+      return { evidence: this.evidenceFromWindows(projects), projects: Array.from(projects).filter(Boolean) }
     })
   }
 
-  private evidenceFromWindows(): Map<string, FileEvidence> {
+  private evidenceFromWindows(projects?: Set<string>): Map<string, FileEvidence> {
     const evidence = new Map<string, FileEvidence>()
-    for (const { key, value } of this.files.getRange({})) evidence.set(key, fileEvidence(new HistoryWindow(copyBytes(value.window))))
+    for (const { key, value } of this.files.getRange({})) {
+      evidence.set(key, fileEvidence(new HistoryWindow(copyBytes(value.window))))
+      projects?.add(value.project)
+    }
     return evidence
   }
 
@@ -338,14 +358,88 @@ export class HistoryStore {
     const ids = Array.from(new Set(fileIds))
     await this.write('the plan index', () => {
       const stored = this.meta.get('planIndex') as StoredPlanIndex | undefined
-      const evidence = stored ? unpackPlanIndex(stored) : this.evidenceFromWindows()
+      const projects = new Set<string>(stored?.projects ?? [])
+      const evidence = stored ? unpackPlanIndex(stored) : this.evidenceFromWindows(projects)
       for (const id of ids) {
         const stored = this.files.get(id)
-        if (stored) evidence.set(id, fileEvidence(new HistoryWindow(copyBytes(stored.window))))
-        else evidence.delete(id)
+        if (stored) {
+          evidence.set(id, fileEvidence(new HistoryWindow(copyBytes(stored.window))))
+          projects.add(stored.project)
+        } else evidence.delete(id)
       }
-      this.meta.put('planIndex', packPlanIndex(evidence))
+      this.meta.put('planIndex', packPlanIndex(evidence, projects))
     })
+  }
+
+  /**
+   * Adds past runs (from `flakeline import`) in bulk: runs get the next sequence numbers in order,
+   * each file's and test's window is extended once per transaction instead of once per run, and
+   * the plan index is updated once at the end. Transactions hold whole runs (about
+   * `IMPORT_CHUNK_RECORDS` file records each), so a failed import leaves whole runs or none.
+   */
+  async importRuns(runs: Iterable<ImportedRun>): Promise<RunRecord[]> {
+    const imported: RunRecord[] = []
+    const touched = new Set<string>()
+    let chunk: ImportedRun[] = []
+    let records = 0
+    const flush = async (): Promise<void> => {
+      if (chunk.length === 0) return
+      const batch = chunk
+      chunk = []
+      records = 0
+      imported.push(...(await this.write(`${batch.length} imported runs`, () => this.applyImport(batch, touched))))
+    }
+    for (const run of runs) {
+      chunk.push(run)
+      records += run.files.length
+      if (records >= IMPORT_CHUNK_RECORDS) await flush()
+    }
+    await flush()
+    if (touched.size > 0) await this.updatePlanIndex(touched)
+    return imported
+  }
+
+  private applyImport(batch: readonly ImportedRun[], touched: Set<string>): RunRecord[] {
+    let seq = (this.meta.get('nextSeq') as number | undefined) ?? 1
+    const files = new Map<string, { project: string; path: string; entries: HistoryEntry[] }>()
+    const tests = new Map<string, { key: [string, string]; entries: HistoryEntry[] }>()
+    const records: RunRecord[] = []
+    for (const { run, files: results } of batch) {
+      const record: RunRecord = { ...run, seq: seq++ }
+      this.runs.put(record.seq, record)
+      records.push(record)
+      for (const result of results) {
+        this.fileRecords.put([result.fileId, record.seq], { ...result, runSeq: record.seq })
+        let file = files.get(result.fileId)
+        if (!file) files.set(result.fileId, (file = { project: result.project, path: result.path, entries: [] }))
+        file.entries.push({ seq: record.seq, status: result.status, durationMs: result.durationMs, startedAt: result.startedAt, attempts: 1 })
+        for (const test of result.tests) {
+          const id = `${result.fileId}\u0000${test.name}`
+          let entry = tests.get(id)
+          if (!entry) tests.set(id, (entry = { key: [result.fileId, test.name], entries: [] }))
+          entry.entries.push({
+            seq: record.seq,
+            status: test.status,
+            durationMs: test.durationMs ?? 0,
+            startedAt: test.startedAt ?? result.startedAt,
+            attempts: test.attempts,
+          })
+        }
+      }
+    }
+    this.meta.put('nextSeq', seq)
+    for (const [fileId, file] of files) {
+      const { bytes, dropped } = HistoryWindow.appendMany(this.files.get(fileId)?.window, file.entries, this.historyLimit)
+      this.files.put(fileId, { project: file.project, path: file.path, window: bytes })
+      for (const old of dropped) this.fileRecords.remove([fileId, old])
+      touched.add(fileId)
+    }
+    for (const { key, entries } of tests.values()) {
+      const previous = this.tests.get(key)
+      const { bytes } = HistoryWindow.appendMany(previous?.window, entries, this.historyLimit)
+      this.tests.put(key, { window: bytes, lastSeq: Math.max(previous?.lastSeq ?? 0, entries[entries.length - 1]!.seq) })
+    }
+    return records
   }
 
   /** Every file with history. */
@@ -496,7 +590,8 @@ export class HistoryStore {
           if (kept.byteLength !== value.window.byteLength) this.tests.put(key, { ...value, window: kept })
         }
       }
-      this.meta.put('planIndex', packPlanIndex(this.evidenceFromWindows()))
+      const projects = new Set<string>()
+      this.meta.put('planIndex', packPlanIndex(this.evidenceFromWindows(projects), projects))
       return { runsRemoved, fileRecordsRemoved, testsRemoved }
     })
     return { ...report, bytesBefore, bytesAfter: this.sizeOnDisk() }

@@ -95,6 +95,38 @@ export class HistoryWindow {
     return { bytes: merged.slice(drop * ENTRY_BYTES), dropped }
   }
 
+  /**
+   * `append` for many entries at once (a bulk import): one copy instead of one per entry. Entries
+   * are merged in seq order with the window's; the oldest beyond `limit` are dropped and returned.
+   */
+  static appendMany(previous: Uint8Array | undefined, entries: readonly HistoryEntry[], limit: number): { bytes: Uint8Array; dropped: number[] } {
+    const oldLength = previous ? Math.floor(previous.byteLength / ENTRY_BYTES) : 0
+    const total = oldLength + entries.length
+    const merged = new Uint8Array(total * ENTRY_BYTES)
+    if (previous) merged.set(previous.subarray(0, oldLength * ENTRY_BYTES), 0)
+    const view = new DataView(merged.buffer)
+    entries.forEach((entry, i) => {
+      const at = (oldLength + i) * ENTRY_BYTES
+      view.setUint32(at, entry.seq, true)
+      view.setUint8(at + 4, statusCode(entry.status))
+      view.setUint8(at + 5, Math.min(255, Math.max(0, entry.attempts)))
+      view.setFloat32(at + 8, entry.durationMs, true)
+      view.setFloat64(at + 12, entry.startedAt, true)
+    })
+    let sorted = true
+    for (let i = 1; i < total && sorted; i++) sorted = view.getUint32(i * ENTRY_BYTES, true) >= view.getUint32((i - 1) * ENTRY_BYTES, true)
+    let bytes = merged
+    if (!sorted) {
+      const order = Array.from({ length: total }, (_, i) => i).sort((a, b) => view.getUint32(a * ENTRY_BYTES, true) - view.getUint32(b * ENTRY_BYTES, true) || a - b)
+      bytes = new Uint8Array(merged.byteLength)
+      order.forEach((from, to) => bytes.set(merged.subarray(from * ENTRY_BYTES, (from + 1) * ENTRY_BYTES), to * ENTRY_BYTES))
+    }
+    const drop = Math.max(0, total - Math.max(1, limit))
+    const window = new HistoryWindow(bytes)
+    const dropped = Array.from({ length: drop }, (_, i) => window.seq(i))
+    return { bytes: bytes.slice(drop * ENTRY_BYTES), dropped }
+  }
+
   /** A window holding only the entries whose seq is at least `minSeq`, in their order. */
   static since(bytes: Uint8Array, minSeq: number): Uint8Array {
     const window = new HistoryWindow(bytes)

@@ -8,6 +8,8 @@ import type { FileEvidence } from '../scheduling/file-evidence.js'
 export interface StoredPlanIndex {
   ids: string[]
   data: Uint8Array
+  /** Project names that prefix file ids (`project:path`), so a path can be recovered from an id without reading the files. */
+  projects?: string[]
 }
 
 const FIELDS = 11
@@ -21,8 +23,8 @@ function toNullable(value: number): number | null {
   return Number.isNaN(value) ? null : value
 }
 
-/** Packs evidence by file id into the stored form. */
-export function packPlanIndex(evidence: ReadonlyMap<string, FileEvidence>): StoredPlanIndex {
+/** Packs evidence by file id (and the project names of those files) into the stored form. */
+export function packPlanIndex(evidence: ReadonlyMap<string, FileEvidence>, projects: Iterable<string> = []): StoredPlanIndex {
   const ids = Array.from(evidence.keys())
   const numbers = new Float64Array(ids.length * FIELDS)
   ids.forEach((id, i) => {
@@ -44,7 +46,14 @@ export function packPlanIndex(evidence: ReadonlyMap<string, FileEvidence>): Stor
       i * FIELDS,
     )
   })
-  return { ids, data: new Uint8Array(numbers.buffer) }
+  const names = Array.from(new Set(projects)).filter(Boolean).sort()
+  return names.length ? { ids, data: new Uint8Array(numbers.buffer), projects: names } : { ids, data: new Uint8Array(numbers.buffer) }
+}
+
+/** The path part of a file id (`project:path` or `path`), given the stored project names. */
+export function pathOfFileId(fileId: string, projects: readonly string[]): string {
+  for (const project of projects) if (fileId.startsWith(`${project}:`)) return fileId.slice(project.length + 1)
+  return fileId
 }
 
 /** Unpacks the stored form into evidence by file id. */

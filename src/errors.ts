@@ -40,6 +40,20 @@ export const ErrorCodes = {
   IMPORT_LIMIT: 'FLAKELINE_E_IMPORT_LIMIT',
   /** A test file's `@flakeline-*` pragma is unknown or has a bad value; the file keeps its configured schedule. */
   PRAGMA: 'FLAKELINE_E_PRAGMA',
+  /** The hub refused the token (HTTP 401 on the WebSocket upgrade, close code 4001 over QUIC). */
+  HUB_AUTH: 'FLAKELINE_E_HUB_AUTH',
+  /** A frame was not valid MessagePack `[channel, seq, type, payload]`, too large, or out of protocol. */
+  PROTOCOL: 'FLAKELINE_E_PROTOCOL',
+  /** The hub could not listen on its host and port (port in use, no permission, bad address). */
+  HUB_LISTEN: 'FLAKELINE_E_HUB_LISTEN',
+  /** A publisher or subscriber could not reach the hub, or lost it and gave up. */
+  HUB_UNREACHABLE: 'FLAKELINE_E_HUB_UNREACHABLE',
+  /** The hub or a hub client was used after `close()`. */
+  HUB_CLOSED: 'FLAKELINE_E_HUB_CLOSED',
+  /** The hub disconnected a subscriber that stayed too far behind (close code 4008). */
+  SUBSCRIBER_SLOW: 'FLAKELINE_E_SUBSCRIBER_SLOW',
+  /** The QUIC certificate or key cannot be read, generated, or does not match the pinned fingerprint. */
+  TLS: 'FLAKELINE_E_TLS',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

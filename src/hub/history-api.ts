@@ -1,0 +1,111 @@
+import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
+import { definitiveEvidence } from '../evidence/definitive-evidence.js'
+import type { RunRecord } from '../records.js'
+import { runSummary } from '../cli/commands/stats.js'
+import { HistoryStore } from '../store/history-store.js'
+
+/** Tests walked at most for the flaky list, so one request stays quick on a huge store. */
+const MAX_TESTS_SCANNED = 50_000
+
+/** An HTTP answer: status and a JSON body. */
+export interface ApiAnswer {
+  status: number
+  body: unknown
+}
+
+function errorAnswer(status: number, error: FlakelineError): ApiAnswer {
+  return { status, body: { error: { code: error.code, message: error.message } } }
+}
+
+function limitOf(url: URL, fallback: number, max: number): number {
+  const text = url.searchParams.get('limit')
+  if (text === null) return fallback
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new FlakelineError(ErrorCodes.USAGE, `limit must be an integer from 1 to ${max}, got ${JSON.stringify(text)}`)
+  }
+  return value
+}
+
+/**
+ * The hub's read-only history API over a store directory. The store is opened read-only on the
+ * first request that finds it (a hub may start before the first run creates it) and kept open.
+ */
+export class HistoryApi {
+  private readonly dir: string | null
+  private store: HistoryStore | null = null
+  private closed = false
+
+  constructor(dir: string | null) {
+    this.dir = dir
+  }
+
+  private open(): HistoryStore {
+    if (this.closed) throw new FlakelineError(ErrorCodes.HUB_CLOSED, 'the hub is closed')
+    if (this.store) return this.store
+    if (!this.dir) throw new FlakelineError(ErrorCodes.STORE_OPEN, 'this hub serves no store (start it with --dir)')
+    this.store = HistoryStore.open(this.dir, { historyLimit: 200, readOnly: true })
+    return this.store
+  }
+
+  /** Answers `GET /api/...`; never throws. */
+  answer(url: URL): ApiAnswer {
+    try {
+      const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent)
+      const store = this.open()
+      const [resource, id, more] = parts
+      if (resource === 'runs' && id === undefined) {
+        const runs = store.listRuns()
+        return { status: 200, body: { runs: runs.slice(-limitOf(url, 100, 10_000)).map(runSummary) } }
+      }
+      if (resource === 'runs' && id !== undefined && more === undefined) return this.run(store, id)
+      if (resource === 'flaky' && id === undefined) return { status: 200, body: { tests: this.flaky(store, limitOf(url, 100, 10_000)) } }
+      if (resource === 'tests' && id === undefined) {
+        const query = url.searchParams.get('q') ?? ''
+        return { status: 200, body: { tests: store.findTests(query, limitOf(url, 50, 1000)) } }
+      }
+      if (resource === 'files' && id === undefined) {
+        return {
+          status: 200,
+          body: {
+            files: store.listFiles().map((file) => ({ fileId: file.fileId, project: file.project, path: file.path, last: file.entries.at(-1) ?? null })),
+          },
+        }
+      }
+      return errorAnswer(404, new FlakelineError(ErrorCodes.NOT_FOUND, `no such API path ${url.pathname}`))
+    } catch (error) {
+      const wrapped = asFlakelineError(error, ErrorCodes.STORE_CORRUPT, 'cannot read the store')
+      const status = wrapped.code === ErrorCodes.USAGE ? 400 : wrapped.code === ErrorCodes.NOT_FOUND ? 404 : 503
+      return errorAnswer(status, wrapped)
+    }
+  }
+
+  private run(store: HistoryStore, id: string): ApiAnswer {
+    const runs = store.listRuns()
+    const run = runs.find((candidate) => candidate.id === id || String(candidate.seq) === id)
+    if (!run) return errorAnswer(404, new FlakelineError(ErrorCodes.NOT_FOUND, `no run ${JSON.stringify(id)} in the store`))
+    return { status: 200, body: { run: runSummary(run), files: store.recordsOfRun(run.seq) } }
+  }
+
+  /** Tests with definitive flaky evidence, strongest first. */
+  private flaky(store: HistoryStore, limit: number) {
+    const runs = new Map<number, RunRecord>(store.listRuns().map((run) => [run.seq, run]))
+    const found = []
+    for (const test of store.findTests('', MAX_TESTS_SCANNED)) {
+      const evidence = definitiveEvidence(test, runs)
+      if (evidence.passedOnRetry === 0 && evidence.mixedOnSameCode === 0) continue
+      const last = test.entries.at(-1)
+      found.push({ fileId: test.fileId, name: test.name, ...evidence, lastSeq: last?.seq ?? null, lastStatus: last?.status ?? null })
+    }
+    found.sort((a, b) => b.passedOnRetry + b.mixedOnSameCode - (a.passedOnRetry + a.mixedOnSameCode) || b.failures - a.failures)
+    return found.slice(0, limit)
+  }
+
+  /** Closes the store. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true
+    const store = this.store
+    this.store = null
+    await store?.close().catch(() => {})
+  }
+}

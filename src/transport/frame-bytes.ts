@@ -1,0 +1,143 @@
+/**
+ * Frames at the byte level, so the hub can forward a payload without encoding it again: a frame is
+ * a 4-element MessagePack array, and only its header (channel, seq, type) changes between the
+ * publisher's numbering and the hub's.
+ */
+
+const textEncoder = new TextEncoder()
+
+function strHeaderLength(length: number): number {
+  return length < 32 ? 1 : length < 256 ? 2 : length < 65536 ? 3 : 5
+}
+
+function uintLength(value: number): number {
+  return value < 128 ? 1 : value < 256 ? 2 : value < 65536 ? 3 : value <= 0xffffffff ? 5 : 9
+}
+
+/** Bytes of the header `[channel, seq, type,` of a frame (channel and type are ASCII). */
+export function frameHeaderLength(channel: string, seq: number, type: string): number {
+  return 1 + strHeaderLength(channel.length) + channel.length + uintLength(seq) + strHeaderLength(type.length) + type.length
+}
+
+/** Channel names and frame types are a handful of short ASCII words: encode each once. */
+const encodedWords = new Map<string, Uint8Array>()
+
+function writeStr(target: Uint8Array, offset: number, text: string): number {
+  let encoded = encodedWords.get(text)
+  if (!encoded) {
+    encoded = textEncoder.encode(text)
+    if (encodedWords.size < 1024) encodedWords.set(text, encoded)
+  }
+  const length = encoded.length
+  if (length < 32) target[offset++] = 0xa0 | length
+  else if (length < 256) {
+    target[offset++] = 0xd9
+    target[offset++] = length
+  } else {
+    target[offset++] = 0xda
+    target[offset++] = length >> 8
+    target[offset++] = length & 0xff
+  }
+  target.set(encoded, offset)
+  return offset + length
+}
+
+function writeBigEndian(target: Uint8Array, offset: number, value: number, bytes: number): number {
+  for (let index = bytes - 1; index >= 0; index--) {
+    target[offset + index] = value % 256
+    value = Math.floor(value / 256)
+  }
+  return offset + bytes
+}
+
+function writeUint(target: Uint8Array, offset: number, value: number): number {
+  if (value < 128) {
+    target[offset] = value
+    return offset + 1
+  }
+  if (value < 256) {
+    target[offset] = 0xcc
+    target[offset + 1] = value
+    return offset + 2
+  }
+  if (value < 65536) {
+    target[offset] = 0xcd
+    return writeBigEndian(target, offset + 1, value, 2)
+  }
+  if (value <= 0xffffffff) {
+    target[offset] = 0xce
+    return writeBigEndian(target, offset + 1, value, 4)
+  }
+  target[offset] = 0xcf
+  return writeBigEndian(target, offset + 1, value, 8)
+}
+
+/** Writes `[channel, seq, type,` at `offset`; the payload's bytes follow. Returns the offset after it. */
+export function writeFrameHeader(target: Uint8Array, offset: number, channel: string, seq: number, type: string): number {
+  target[offset++] = 0x94
+  offset = writeStr(target, offset, channel)
+  offset = writeUint(target, offset, seq)
+  return writeStr(target, offset, type)
+}
+
+/** A whole frame from its header fields and its payload's MessagePack bytes. */
+export function frameBytes(channel: string, seq: number, type: string, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(frameHeaderLength(channel, seq, type) + payload.length)
+  out.set(payload, writeFrameHeader(out, 0, channel, seq, type))
+  return out
+}
+
+function readBigEndian(bytes: Uint8Array, offset: number, count: number): number {
+  let value = 0
+  for (let index = 0; index < count; index++) value = value * 256 + (bytes[offset + index] ?? 0)
+  return value
+}
+
+/** Length of the MessagePack string or number at `offset` (the header's elements), or -1. */
+function skipScalar(bytes: Uint8Array, offset: number): number {
+  const byte = bytes[offset]
+  if (byte === undefined) return -1
+  if (byte < 0x80 || byte >= 0xe0) return 1 // fixint
+  if (byte >= 0xa0 && byte <= 0xbf) return 1 + (byte & 0x1f) // fixstr
+  switch (byte) {
+    case 0xcc:
+    case 0xd0:
+      return 2
+    case 0xcd:
+    case 0xd1:
+      return 3
+    case 0xce:
+    case 0xd2:
+    case 0xca:
+      return 5
+    case 0xcf:
+    case 0xd3:
+    case 0xcb:
+      return 9
+    case 0xd9:
+      return offset + 1 < bytes.length ? 2 + bytes[offset + 1]! : -1
+    case 0xda:
+      return offset + 2 < bytes.length ? 3 + readBigEndian(bytes, offset + 1, 2) : -1
+    case 0xdb:
+      return offset + 4 < bytes.length ? 5 + readBigEndian(bytes, offset + 1, 4) : -1
+    default:
+      return -1
+  }
+}
+
+/**
+ * Where the payload of the frame encoded at `bytes[start..end)` begins, or -1 when the header is
+ * not the plain shape (then the payload is encoded again instead). The frame was already decoded
+ * and validated, so only the header's shape is walked here.
+ */
+export function payloadOffset(bytes: Uint8Array, start: number, end: number): number {
+  const first = bytes[start]
+  let offset = first === 0x94 ? start + 1 : first === 0xdc ? start + 3 : first === 0xdd ? start + 5 : -1
+  if (offset < 0) return -1
+  for (let element = 0; element < 3; element++) {
+    const length = skipScalar(bytes, offset)
+    if (length < 0) return -1
+    offset += length
+  }
+  return offset < end ? offset : -1
+}

@@ -1,0 +1,91 @@
+import type QUICStream from '@matrixai/quic/QUICStream.js'
+import { LengthPrefixDecoder, withLengthPrefix } from './length-prefix.js'
+
+/** What a lane tells its owner. */
+export interface QuicLaneEvents {
+  message(message: Uint8Array): void
+  /** The lane was full and can take more. */
+  drained(): void
+  /** The peer sent something unreadable (an oversized message). */
+  error(error: unknown): void
+  /** The peer finished or reset the stream. */
+  ended(): void
+}
+
+/**
+ * One QUIC stream carrying length-prefixed messages both ways. Writes are not awaited by the
+ * caller; the bytes quiche has not accepted yet are counted, and `writable` turns false above
+ * `highWaterBytes` until they drain, which is how a slow peer pushes back on one channel only.
+ */
+export class QuicLane {
+  readonly stream: QUICStream
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>
+  private readonly highWaterBytes: number
+  private readonly events: QuicLaneEvents
+  private pendingBytes = 0
+  private blocked = false
+  private last: Promise<void> = Promise.resolve()
+  private closed = false
+
+  constructor(stream: QUICStream, options: { maxMessageBytes: number; highWaterBytes: number }, events: QuicLaneEvents) {
+    this.stream = stream
+    this.writer = stream.writable.getWriter()
+    this.highWaterBytes = options.highWaterBytes
+    this.events = events
+    void this.readLoop(new LengthPrefixDecoder(options.maxMessageBytes))
+  }
+
+  get writable(): boolean {
+    return !this.closed && this.pendingBytes < this.highWaterBytes
+  }
+
+  /** Queues one message. */
+  write(message: Uint8Array): void {
+    if (this.closed) return
+    const bytes = withLengthPrefix(message)
+    this.pendingBytes += bytes.length
+    this.last = this.writer.write(bytes).then(
+      () => {
+        this.pendingBytes -= bytes.length
+        if (this.blocked && this.pendingBytes < this.highWaterBytes) {
+          this.blocked = false
+          this.events.drained()
+        }
+      },
+      () => {
+        this.pendingBytes -= bytes.length
+      },
+    )
+    if (this.pendingBytes >= this.highWaterBytes) this.blocked = true
+  }
+
+  /** Resolves when quiche has accepted everything written so far. */
+  flushed(): Promise<void> {
+    return this.last
+  }
+
+  private async readLoop(decoder: LengthPrefixDecoder): Promise<void> {
+    const reader = this.stream.readable.getReader()
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        for (const message of decoder.push(value)) this.events.message(message)
+      }
+    } catch (error) {
+      if (!this.closed) this.events.error(error)
+      return
+    } finally {
+      reader.releaseLock()
+    }
+    if (!this.closed) this.events.ended()
+  }
+
+  /** Ends the stream after what was written (FIN). Idempotent; never rejects. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.last
+    await this.writer.close().catch(() => {})
+  }
+}

@@ -9,7 +9,8 @@ export type FileStatus = 'passed' | 'failed' | 'skipped'
 /** How a run ended; `running` until the reporter sees the end. */
 export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted'
 
-export type RunnerName = 'jest' | 'vitest'
+/** `import` marks runs added by `flakeline import` (their `runnerVersion` says `ndjson` or `junit`). */
+export type RunnerName = 'jest' | 'vitest' | 'import'
 
 /** The code a run tested: commit SHA from CI variables or git, and whether the work tree had changes. */
 export interface CodeState {

@@ -7,8 +7,11 @@ import { demoCommand } from './commands/demo.js'
 import { doctorCommand } from './commands/doctor.js'
 import { historyCommand } from './commands/history.js'
 import { statsCommand } from './commands/stats.js'
+import { planCommand } from './commands/plan.js'
+import { importCommand } from './commands/import.js'
+import { replayCommand } from './commands/replay.js'
 
-export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, doctorCommand, compactCommand, demoCommand]
+export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, planCommand, importCommand, replayCommand, doctorCommand, compactCommand, demoCommand]
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.usage.length))

@@ -27,6 +27,8 @@ export function runSummary(run: RunRecord) {
     todo: run.todo,
     flaky: run.flaky,
     durationMs: run.durationMs,
+    deadlinesChecked: run.deadlines?.checked ?? 0,
+    deadlineMisses: (run.deadlines?.missed ?? []).map((miss) => ({ file: miss.fileId, deadlineMs: miss.deadlineMs, finishedMs: miss.finishedMs })),
   }
 }
 
@@ -48,7 +50,7 @@ export const statsCommand: Command = {
         io.stdout(`no runs recorded yet in ${store.dir}\n`)
         return ExitCodes.OK
       }
-      const rows = [['run', 'runner', 'started', 'status', 'files', 'tests', 'passed', 'failed', 'skipped', 'flaky', 'duration', 'commit']]
+      const rows = [['run', 'runner', 'started', 'status', 'files', 'tests', 'passed', 'failed', 'skipped', 'flaky', 'duration', 'commit', 'deadlines missed']]
       for (const run of runs) {
         rows.push([
           run.id,
@@ -63,6 +65,7 @@ export const statsCommand: Command = {
           String(run.flaky),
           formatDuration(run.durationMs),
           run.code.commit ? `${run.code.commit.slice(0, 8)}${run.code.dirty ? '+' : ''}` : '—',
+          run.deadlines ? `${run.deadlines.missed.length}/${run.deadlines.checked}${run.deadlines.missed.length ? ` (${run.deadlines.missed.map((miss) => miss.fileId).slice(0, 3).join(', ')})` : ''}` : '—',
         ])
       }
       io.stdout(`${table(rows, new Set([4, 5, 6, 7, 8, 9]))}\n`)

@@ -43,6 +43,8 @@ describe('flakeline stats', () => {
       todo: 0,
       flaky: 1,
       durationMs: 1_500,
+      deadlinesChecked: 0,
+      deadlineMisses: [],
     })
     expect(runs.map((run) => [run.runner, run.status, run.files, run.tests, run.passed, run.failed, run.skipped, run.todo, run.flaky, run.dirty, run.shard])).toEqual([
       ['vitest', 'failed', 2, 4, 2, 1, 1, 0, 1, false, '1/2'],
@@ -58,10 +60,10 @@ describe('flakeline stats', () => {
     expect(code).toBe(0)
     const lines = stdout.trimEnd().split('\n')
     expect(lines).toHaveLength(4)
-    expect(lines[0]!.split(/\s{2,}/)).toEqual(['run', 'runner', 'started', 'status', 'files', 'tests', 'passed', 'failed', 'skipped', 'flaky', 'duration', 'commit'])
-    expect(lines[1]!.split(/\s{2,}/)).toEqual(['run-1', 'vitest 4.1.12', '2026-11-20 10:00:00', 'failed', '2', '4', '2', '1', '1', '1', '1.5 s', 'aaaaaaaa'])
-    expect(lines[2]!.endsWith('aaaaaaaa+')).toBe(true)
-    expect(lines[3]!.split(/\s{2,}/)).toEqual(['run-3', 'jest 30.5.2', '2026-11-20 12:00:00', 'passed', '2', '4', '3', '0', '1', '1', '1.5 s', '—'])
+    expect(lines[0]!.split(/\s{2,}/)).toEqual(['run', 'runner', 'started', 'status', 'files', 'tests', 'passed', 'failed', 'skipped', 'flaky', 'duration', 'commit', 'deadlines missed'])
+    expect(lines[1]!.split(/\s{2,}/)).toEqual(['run-1', 'vitest 4.1.12', '2026-11-20 10:00:00', 'failed', '2', '4', '2', '1', '1', '1', '1.5 s', 'aaaaaaaa', '—'])
+    expect(lines[2]!.split(/\s{2,}/)[11]).toBe('aaaaaaaa+')
+    expect(lines[3]!.split(/\s{2,}/)).toEqual(['run-3', 'jest 30.5.2', '2026-11-20 12:00:00', 'passed', '2', '4', '3', '0', '1', '1', '1.5 s', '—', '—'])
   })
 
   test('an empty store', async () => {

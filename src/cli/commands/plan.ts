@@ -1,0 +1,130 @@
+import { randomInt } from 'node:crypto'
+import { isAbsolute, relative } from 'node:path'
+import { findPackageRoot } from '../../config/load-options.js'
+import { changedPaths, classifyChanges } from '../../core/changed-files.js'
+import { Notices } from '../../core/notices.js'
+import { planFilesOf } from '../../core/plan-run.js'
+import type { DeadlineMiss } from '../../records.js'
+import { describeDuration } from '../../scheduling/duration-text.js'
+import { suiteModel } from '../../scheduling/failure-model.js'
+import type { FileEvidence } from '../../scheduling/file-evidence.js'
+import { planFiles } from '../../scheduling/plan-files.js'
+import type { Plan } from '../../scheduling/plan-types.js'
+import { balanceShards, type ShardSplit } from '../../scheduling/shards.js'
+import { pathOfFileId } from '../../store/plan-index.js'
+import { ExitCodes, type CliIO } from '../cli-io.js'
+import type { Command } from '../command.js'
+import { STORE_OPTIONS, parseCommandArgs, withStore } from '../command.js'
+import { formatDuration, table } from '../format.js'
+import { PLAN_FLAGS, parsePolicy, parseSeed, parseShard, parseWorkers } from '../plan-flags.js'
+import { cliOptions } from '../store-location.js'
+
+const usage = 'flakeline plan [--json] [--policy P] [--workers K] [--shard i/n] [--seed N] [--dir DIR] [files...]'
+
+/** Known file ids for the paths given on the command line; unknown paths are planned as new files. */
+function selectFiles(args: readonly string[], io: CliIO, root: string, evidence: ReadonlyMap<string, FileEvidence>, projects: readonly string[]) {
+  const known = Array.from(evidence.keys())
+  if (args.length === 0) return { fileIds: known, paths: known.map((id) => pathOfFileId(id, projects)) }
+  const byPath = new Map<string, string[]>()
+  for (const id of known) {
+    const path = pathOfFileId(id, projects)
+    byPath.set(path, [...(byPath.get(path) ?? []), id])
+  }
+  const fileIds: string[] = []
+  const paths: string[] = []
+  for (const arg of args) {
+    const path = (isAbsolute(arg) ? relative(root, arg) : relative(root, `${io.cwd}/${arg}`)).split('\\').join('/')
+    const ids = evidence.has(arg) ? [arg] : (byPath.get(path) ?? [path])
+    for (const id of ids) {
+      if (fileIds.includes(id)) continue
+      fileIds.push(id)
+      paths.push(path)
+    }
+  }
+  return { fileIds, paths }
+}
+
+function planJson(plan: Plan, paths: ReadonlyMap<string, string>, evidence: ReadonlyMap<string, FileEvidence>, split: ShardSplit | null, shard: { index: number; count: number } | null, lastMisses: ReadonlyMap<string, DeadlineMiss>) {
+  return {
+    policy: plan.policy,
+    workers: plan.workers,
+    seed: plan.seed,
+    shard: shard ? `${shard.index}/${shard.count}` : null,
+    predictedMakespanMs: round(plan.predictedMakespanMs),
+    misses: plan.misses.map((miss) => ({ file: miss.fileId, deadlineMs: miss.deadlineMs, finishMs: round(miss.finishMs) })),
+    order: plan.order.map((file) => ({
+      file: file.fileId,
+      path: paths.get(file.fileId) ?? file.fileId,
+      predictedMs: file.predictedMs === null ? null : round(file.predictedMs),
+      p90Ms: evidence.get(file.fileId)?.p90Ms === undefined || evidence.get(file.fileId)?.p90Ms === null ? null : round(evidence.get(file.fileId)!.p90Ms!),
+      lastStatus: file.lastStatus,
+      priority: file.priority,
+      deadlineMs: file.deadlineMs ?? null,
+      failureProbability: Math.round((file.failureProbability ?? 0) * 10_000) / 10_000,
+      startMs: round(file.startMs ?? 0),
+      finishMs: round(file.finishMs ?? 0),
+      lastDeadlineMiss: lastMisses.get(file.fileId) ?? null,
+      reason: file.reason,
+    })),
+    shards: split ? split.shards : [plan.order.map((file) => file.fileId)],
+    shardPredictedMs: split ? split.loads.map(round) : [round(plan.order.reduce((sum, file) => sum + ((file.finishMs ?? 0) - (file.startMs ?? 0)), 0))],
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}
+
+function planText(plan: Plan, split: ShardSplit | null, shard: { index: number; count: number } | null, lastMisses: ReadonlyMap<string, DeadlineMiss>): string {
+  const lines: string[] = []
+  const where = shard ? `shard ${shard.index}/${shard.count}, ` : ''
+  lines.push(`policy ${plan.policy}: ${where}${plan.order.length} files on ${plan.workers} worker${plan.workers === 1 ? '' : 's'}, predicted ${describeDuration(plan.predictedMakespanMs)}`)
+  if (plan.seed !== null) lines.push(`seed ${plan.seed} (FLAKELINE_SEED=${plan.seed} or --seed ${plan.seed} repeats this order)`)
+  if (split) lines.push(`shards by predicted duration: ${split.loads.map((load, i) => `${i + 1}: ${split.shards[i]!.length} files, ${describeDuration(load)}`).join('; ')}`)
+  for (const miss of plan.misses) lines.push(`predicted deadline miss: ${miss.fileId} (deadline ${describeDuration(miss.deadlineMs)}, finishes ~${describeDuration(miss.finishMs)} at p90)`)
+  lines.push('')
+  const rows = [['#', 'file', 'predicted', 'priority', 'deadline', 'start', 'reason']]
+  plan.order.forEach((file, i) => {
+    const missed = lastMisses.get(file.fileId)
+    const reason = missed ? `${file.reason}; missed its deadline last run (finished ${describeDuration(missed.finishedMs)})` : file.reason
+    rows.push([`${i + 1}.`, file.fileId, formatDuration(file.predictedMs), file.priority ?? 'normal', file.deadlineMs ? describeDuration(file.deadlineMs) : '—', describeDuration(file.startMs ?? 0), reason])
+  })
+  lines.push(table(rows, new Set([0, 2, 5])))
+  return `${lines.join('\n')}\n`
+}
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'the order (and shards) the next run gets, with predicted duration, priority, deadline and why',
+  usage,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, { ...STORE_OPTIONS, ...PLAN_FLAGS, shard: { type: 'string' } }, usage)
+    const { options } = await cliOptions(io, values.dir)
+    const policy = parsePolicy(values.policy, options.policy, usage)
+    const workers = parseWorkers(values.workers, options.workers, usage)
+    const seed = parseSeed(values.seed, options.seed, usage) ?? randomInt(0, 2 ** 32 - 1)
+    const shard = parseShard(values.shard, usage)
+    const root = findPackageRoot(io.cwd)
+    return withStore(io, values.dir, async (store) => {
+      const { evidence, projects } = store.planIndex()
+      const latest = store.latestRun()
+      const lastMisses = new Map((latest?.deadlines?.missed ?? []).map((miss) => [miss.fileId, miss]))
+      const selected = selectFiles(positionals, io, root, evidence, projects)
+      const notices = new Notices({ sink: (line) => io.stderr(`${line}\n`) })
+      let request = { root, fileIds: selected.fileIds, paths: selected.paths }
+      let split: ShardSplit | null = null
+      if (shard) {
+        split = balanceShards(request.fileIds.map((fileId) => ({ fileId, predictedMs: evidence.get(fileId)?.predictedMs ?? null })), shard.count)
+        const kept = new Set(split.shards[shard.index - 1])
+        const at = request.fileIds.map((id, i) => (kept.has(id) ? i : -1)).filter((i) => i >= 0)
+        request = { root, fileIds: at.map((i) => request.fileIds[i]!), paths: at.map((i) => request.paths[i]!) }
+      }
+      const changed = options.gitChanges ? await changedPaths(root, latest?.code.commit ?? null) : null
+      const files = planFilesOf(request, options, evidence, changed ? classifyChanges(request.paths, changed) : null, notices)
+      const plan = planFiles(files, { policy, workers, seed, suite: suiteModel(evidence.values()) })
+      const paths = new Map(request.fileIds.map((id, i) => [id, request.paths[i]!]))
+      io.stdout(values.json ? `${JSON.stringify(planJson(plan, paths, evidence, split, shard, lastMisses), null, 2)}\n` : planText(plan, split, shard, lastMisses))
+      return ExitCodes.OK
+    })
+  },
+}

@@ -14,7 +14,7 @@ function defaultRanks(files: readonly PlanFile[]): Int32Array {
 /**
  * `edf`, earliest deadline first: files with a deadline by their deadline, because on one worker
  * EDF meets every deadline any order can meet (and on several it is the standard first try).
- * Files without a deadline follow in the runner's default order.
+ * Files without a deadline follow by priority class, then in the runner's default order.
  */
 export function earliestDeadlineFirst(files: readonly PlanFile[]): Placement[] {
   const ranks = defaultRanks(files)
@@ -24,7 +24,7 @@ export function earliestDeadlineFirst(files: readonly PlanFile[]): Placement[] {
     return da - db || priorityRank(files[a]!) - priorityRank(files[b]!) || ranks[a]! - ranks[b]!
   }).map((index) => ({
     index,
-    reason: files[index]!.deadlineMs === null ? 'no deadline: runner default order' : `${deadlineReason(files[index]!)}: earliest deadline first`,
+    reason: files[index]!.deadlineMs === null ? `no deadline: ${files[index]!.priority}, then runner default order` : `${deadlineReason(files[index]!)}: earliest deadline first`,
   }))
 }
 

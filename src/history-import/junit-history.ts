@@ -133,17 +133,18 @@ export function junitRun(reports: ReadonlyArray<{ name: string; xml: string }>, 
   return { id: options.runId ?? `junit-${digest.digest('hex').slice(0, 12)}`, commit: options.commit ?? null, startedAt: runStart, source: 'junit', files: Array.from(files.values()) }
 }
 
-/** Reads JUnit report files (each bounded in size) and maps them to one run. */
-export function readJunitRun(paths: readonly string[], options: JunitRunOptions): HistoryRun {
-  const reports = paths.map((path) => {
+/** Reads JUnit report files (each bounded in size) and maps them to one run; problems name them as `names`. */
+export function readJunitRun(paths: readonly string[], options: JunitRunOptions, names: readonly string[] = paths): HistoryRun {
+  const reports = paths.map((path, i) => {
+    const name = names[i] ?? path
     let size: number
     try {
       size = statSync(path).size
     } catch (error) {
-      throw importError(path, `cannot read (${error instanceof Error ? error.message : String(error)})`)
+      throw importError(name, `cannot read (${error instanceof Error ? error.message : String(error)})`)
     }
-    if (size > IMPORT_LIMITS.xmlBytes) throw limitError(path, `larger than ${IMPORT_LIMITS.xmlBytes} bytes`)
-    return { name: path, xml: readFileSync(path, 'utf8') }
+    if (size > IMPORT_LIMITS.xmlBytes) throw limitError(name, `larger than ${IMPORT_LIMITS.xmlBytes} bytes`)
+    return { name, xml: readFileSync(path, 'utf8') }
   })
   return junitRun(reports, options)
 }

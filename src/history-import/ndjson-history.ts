@@ -147,10 +147,10 @@ export class NdjsonHistoryParser {
   }
 }
 
-/** Every run of an NDJSON history file, in file order, read as a stream. */
-export async function* readNdjsonHistory(path: string): AsyncGenerator<HistoryRun> {
-  const parser = new NdjsonHistoryParser(path)
-  for await (const { text, number } of readLines(path, IMPORT_LIMITS.lineBytes)) {
+/** Every run of an NDJSON history file, in file order, read as a stream; problems name the file as `name`. */
+export async function* readNdjsonHistory(path: string, name = path): AsyncGenerator<HistoryRun> {
+  const parser = new NdjsonHistoryParser(name)
+  for await (const { text, number } of readLines(path, IMPORT_LIMITS.lineBytes, name)) {
     const finished = parser.push(text, number)
     if (finished) yield finished
   }

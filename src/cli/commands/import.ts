@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { ErrorCodes, FlakelineError } from '../../errors.js'
 import { findPackageRoot } from '../../config/load-options.js'
 import { toImportedRun, type HistoryRun } from '../../history-import/history-run.js'
@@ -67,11 +68,12 @@ export const importCommand: Command = {
 
     // Read and check everything before the store is touched: a bad line 40,000 must not leave half an import.
     let runs: AsyncIterable<HistoryRun> | Iterable<HistoryRun>
+    const files = positionals.map((path) => resolve(io.cwd, path))
     if (format === 'ndjson') {
-      for await (const _ of readNdjsonHistory(positionals[0]!));
-      runs = readNdjsonHistory(positionals[0]!)
+      for await (const _ of readNdjsonHistory(files[0]!, positionals[0]));
+      runs = readNdjsonHistory(files[0]!, positionals[0])
     } else {
-      runs = [readJunitRun(positionals, { root: findPackageRoot(io.cwd), runId: values.run, commit: values.commit ?? null })]
+      runs = [readJunitRun(files, { root: findPackageRoot(io.cwd), runId: values.run, commit: values.commit ?? null }, positionals)]
     }
     const store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
     try {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { ErrorCodes, FlakelineError } from '../../errors.js'
 import { fileDurationOf, fileStatusOf } from '../../history-import/history-run.js'
 import { readNdjsonHistory } from '../../history-import/ndjson-history.js'
@@ -33,7 +34,7 @@ export const replayCommand: Command = {
     const seed = parseSeed(values.seed, 1, usage)!
     const shards = values.shards === undefined ? null : parseWorkers(values.shards, undefined, usage.replace('--workers', '--shards'))
     const runs: ReplayRun[] = []
-    for await (const run of readNdjsonHistory(positionals[0]!)) {
+    for await (const run of readNdjsonHistory(resolve(io.cwd, positionals[0]!), positionals[0])) {
       runs.push({ id: run.id, files: run.files.map((file) => ({ fileId: fileIdOf(file.project, file.path), status: fileStatusOf(file), durationMs: fileDurationOf(file) })) })
     }
     if (values.json) {

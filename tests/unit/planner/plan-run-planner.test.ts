@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { classifyChanges, changedPaths, fileStem } from '../../../src/core/changed-files.js'
+import { deadlineReport } from '../../../src/core/deadline-misses.js'
+import { Notices } from '../../../src/core/notices.js'
+import { planRun, planShard } from '../../../src/core/plan-run.js'
+import { startRecording } from '../../../src/core/start-recording.js'
+import { HistoryStore } from '../../../src/store/history-store.js'
+import { fileRecord, recordRun, testRecord, useScratch } from '../core/_fixtures.js'
+
+for (const name of Object.keys(process.env)) if (name.startsWith('FLAKELINE_')) delete process.env[name]
+
+const scratch = useScratch()
+
+function project(): { root: string; lines: string[]; notices: Notices } {
+  const root = scratch.dir()
+  writeFileSync(join(root, 'package.json'), '{}')
+  mkdirSync(join(root, 'tests'))
+  const lines: string[] = []
+  return { root, lines, notices: new Notices({ sink: (line) => lines.push(line) }) }
+}
+
+const FILES = ['tests/a.test.ts', 'tests/b.test.ts', 'tests/c.test.ts', 'tests/d.test.ts']
+
+async function history(root: string): Promise<void> {
+  const store = scratch.open(join(root, '.flakeline'), { historyLimit: 200 })
+  for (let r = 0; r < 3; r++) {
+    await recordRun(store, [fileRecord(0, 'tests/a.test.ts', 'passed', 100), fileRecord(0, 'tests/b.test.ts', 'passed', 2_000), fileRecord(0, 'tests/c.test.ts', 'passed', 500), fileRecord(0, 'tests/d.test.ts', 'passed', 50)])
+  }
+  await store.updatePlanIndex(FILES)
+  await store.close()
+}
+
+describe('planRun: schedules and changes reach the sequencers', () => {
+  test('a critical pragma puts its file first; a config deadline comes next', async () => {
+    const { root, notices } = project()
+    await history(root)
+    writeFileSync(join(root, 'tests', 'b.test.ts'), '/** @flakeline-priority critical */\n')
+    const plan = await planRun({ root, fileIds: FILES, runner: 'vitest', notices, inline: { deadlines: { 'tests/c.test.ts': '1s' }, gitChanges: false } })
+    expect(plan!.order.map((file) => file.fileId).slice(0, 2)).toEqual(['tests/b.test.ts', 'tests/c.test.ts'])
+  })
+
+  test('a bad pragma is warned with FLAKELINE_E_PRAGMA and the file keeps its schedule', async () => {
+    const { root, lines, notices } = project()
+    await history(root)
+    writeFileSync(join(root, 'tests', 'a.test.ts'), '// @flakeline-priority asap\n')
+    const plan = await planRun({ root, fileIds: FILES, runner: 'vitest', notices, inline: { gitChanges: false } })
+    expect(plan!.order.find((file) => file.fileId === 'tests/a.test.ts')!.priority).toBe('normal')
+    expect(lines).toEqual(['flakeline: warning FLAKELINE_E_PRAGMA: tests/a.test.ts line 1: @flakeline-priority must be one of critical, high, normal, low, got "asap"'])
+  })
+
+  test('a deadline predicted to be missed is announced before the run', async () => {
+    const { root, lines, notices } = project()
+    await history(root)
+    await planRun({ root, fileIds: FILES, runner: 'jest', notices, workers: 1, inline: { deadlines: { 'tests/b.test.ts': '1s' }, gitChanges: false } })
+    expect(lines).toEqual(['flakeline: 1 deadline predicted to be missed on 1 worker: tests/b.test.ts (deadline 1.0 s, predicted finish 2.0 s)'])
+  })
+
+  test('shuffle announces its seed; the seed option repeats the order', async () => {
+    const { root, lines, notices } = project()
+    await history(root)
+    const first = await planRun({ root, fileIds: FILES, runner: 'vitest', notices, inline: { policy: 'shuffle', seed: 5, gitChanges: false } })
+    const again = await planRun({ root, fileIds: FILES, runner: 'vitest', notices, inline: { policy: 'shuffle', seed: 5, gitChanges: false } })
+    expect(again!.order.map((f) => f.fileId)).toEqual(first!.order.map((f) => f.fileId))
+    expect(lines[0]).toBe('flakeline: shuffled with seed 5; FLAKELINE_SEED=5 repeats this order')
+  })
+
+  test('in a git repository, a test file changed since the last run goes first; one whose source changed is raised', async () => {
+    const { root, notices } = project()
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, stdio: 'pipe', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } })
+    git('init', '-q')
+    mkdirSync(join(root, 'src'))
+    for (const file of [...FILES, 'src/c.ts']) writeFileSync(join(root, file), '// v1\n')
+    writeFileSync(join(root, '.gitignore'), '.flakeline\n')
+    git('add', '.')
+    git('commit', '-qm', 'v1')
+    const head = git('rev-parse', 'HEAD').toString().trim()
+    await history(root)
+    writeFileSync(join(root, 'tests', 'd.test.ts'), '// v2\n')
+    writeFileSync(join(root, 'src', 'c.ts'), '// v2\n')
+    expect(Array.from((await changedPaths(root, head))!).sort()).toEqual(['src/c.ts', 'tests/d.test.ts'])
+    const plan = await planRun({ root, fileIds: FILES, runner: 'vitest', notices, workers: 1 })
+    expect(plan!.order[0]).toMatchObject({ fileId: 'tests/d.test.ts' })
+    expect(plan!.order[0]!.reason).toMatch(/^fail-fast: changed since the last run: /)
+    expect(plan!.order.find((file) => file.fileId === 'tests/c.test.ts')!.reason).toMatch(/its source changed since the last run/)
+    expect(await changedPaths(scratch.dir(), null)).toBeNull()
+  })
+
+  test('fileStem and classifyChanges', () => {
+    expect(['tests/cart.test.ts', 'src/cart.ts', 'a/cart.spec.mjs', 'cart'].map(fileStem)).toEqual(['cart', 'cart', 'cart', 'cart'])
+    expect(classifyChanges(['tests/cart.test.ts', 'tests/user.test.ts', 'tests/misc.test.ts'], new Set(['tests/cart.test.ts', 'src/user.ts']))).toEqual(['changed', 'related', null])
+  })
+})
+
+describe('planShard', () => {
+  test('the balanced split from history; every shard computed alike; a notice names the loads', async () => {
+    const { root, lines, notices } = project()
+    await history(root)
+    const shards = await Promise.all([1, 2].map((shardIndex) => planShard({ root, fileIds: FILES, runner: 'jest', notices, shardIndex, shardCount: 2 })))
+    expect(shards[0]!.fileIds.concat(shards[1]!.fileIds).sort()).toEqual(FILES)
+    expect(shards.map((shard) => shard!.fileIds)).toContainEqual(['tests/b.test.ts'])
+    expect(lines[0]).toMatch(/^flakeline: shard 1\/2: \d of 4 files, balanced by predicted duration \(shards 2\.0 s, 650 ms\)$/)
+  })
+
+  test('no history: null, and the notice says the runner shards', async () => {
+    const { root, lines, notices } = project()
+    expect(await planShard({ root, fileIds: FILES, runner: 'vitest', notices, shardIndex: 1, shardCount: 2 })).toBeNull()
+    expect(lines).toEqual([`flakeline: no history yet in ${join(root, '.flakeline')}; using vitest's default sharding this run`])
+  })
+})
+
+describe('deadline misses are recorded with the run', () => {
+  test('deadlineReport: finish time from the run start, config and pragma deadlines', () => {
+    const root = scratch.dir()
+    mkdirSync(join(root, 'tests'))
+    writeFileSync(join(root, 'tests', 'pragma.test.ts'), '/** @flakeline-deadline 1s */\n')
+    const report = deadlineReport(
+      [
+        { fileId: 'tests/pragma.test.ts', path: 'tests/pragma.test.ts', startedAt: 10_500, durationMs: 700 },
+        { fileId: 'tests/smoke.test.ts', path: 'tests/smoke.test.ts', startedAt: 10_000, durationMs: 300 },
+        { fileId: 'tests/other.test.ts', path: 'tests/other.test.ts', startedAt: 10_000, durationMs: 9_000 },
+      ],
+      10_000,
+      root,
+      { deadlines: { 'tests/smoke*': '500ms' }, priorities: {} },
+    )
+    expect(report).toEqual({ checked: 2, missed: [{ fileId: 'tests/pragma.test.ts', deadlineMs: 1_000, finishedMs: 1_200 }] })
+    expect(deadlineReport([], 0, root, { deadlines: {}, priorities: {} })).toBeUndefined()
+  })
+
+  test('the recorder stores the report in the run record and says which file missed', async () => {
+    const root = scratch.dir()
+    writeFileSync(join(root, 'package.json'), '{}')
+    const lines: string[] = []
+    const recorder = await startRecording(root, { deadlines: { 'tests/late.test.ts': '100ms' } }, { runner: 'vitest', runnerVersion: '4', shard: null, workers: 1, startedAt: 5_000 }, (line) => lines.push(line))
+    recorder!.addFile({ fileId: 'tests/late.test.ts', project: '', path: 'tests/late.test.ts', status: 'passed', durationMs: 250, startedAt: 5_050, fileError: null, tests: [testRecord('x', 'passed')] })
+    const run = await recorder!.finish('passed', 6_000)
+    expect(run!.deadlines).toEqual({ checked: 1, missed: [{ fileId: 'tests/late.test.ts', deadlineMs: 100, finishedMs: 300 }] })
+    expect(lines).toContain('flakeline: tests/late.test.ts missed its deadline: finished at 300 ms, deadline 100 ms')
+    const store = HistoryStore.open(join(root, '.flakeline'), { historyLimit: 200, readOnly: true })
+    expect(store.latestRun()!.deadlines).toEqual(run!.deadlines)
+    await store.close()
+  })
+})

@@ -47,8 +47,9 @@ interface Loaded {
 }
 
 /**
- * Options, then the store's evidence. Null (after one notice) when the runner's default should be
- * used: flakeline disabled, no history, or the store unusable. Rejects only in strict mode.
+ * Options, then the store's evidence (empty without history: the caller says so). Null (after one
+ * notice) when the runner's default should be used: flakeline disabled or the store unusable.
+ * Rejects only in strict mode.
  */
 async function loadHistory(request: PlanRequest, notices: Notices, what: 'order' | 'sharding'): Promise<Loaded | null> {
   const { options, problems } = await loadOptions(request.root, request.inline)
@@ -57,17 +58,11 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
     notices.warn(problem)
   }
   if (!options.enabled) return null
-  const noHistory = (): null => {
-    notices.info(`no history yet in ${options.dir}; using ${request.runner}'s default ${what} this run`)
-    return null
-  }
-  if (!HistoryStore.exists(options.dir)) return noHistory()
+  if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), lastCommit: null }
   let store: HistoryStore | undefined
   try {
     store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
-    const evidence = store.planEvidence()
-    if (evidence.size === 0) return noHistory()
-    return { options, evidence, lastCommit: store.latestRun()?.code.commit ?? null }
+    return { options, evidence: store.planEvidence(), lastCommit: store.latestRun()?.code.commit ?? null }
   } catch (error) {
     const cause = asFlakelineError(error, ErrorCodes.SEQUENCER, 'unexpected failure')
     const detail = cause.code === ErrorCodes.SEQUENCER ? cause.message : `${cause.code}: ${cause.message}`
@@ -111,7 +106,9 @@ function announce(plan: Plan, notices: Notices): void {
 /**
  * The runner-neutral core of both sequencers' `sort`. Returns the plan, or null when the runner's
  * default order should be used (policy `default`, no history, flakeline disabled, or the store
- * unusable: then it says why once). Rejects only in strict mode.
+ * unusable: then it says why once). Without history, priorities and deadlines still apply when a
+ * file has one (a critical file should run first on the very first run too): the plan is then
+ * `priority`, which keeps the default rule for everything else. Rejects only in strict mode.
  */
 export async function planRun(request: PlanRequest): Promise<Plan | null> {
   const notices = request.notices ?? processNotices
@@ -119,10 +116,16 @@ export async function planRun(request: PlanRequest): Promise<Plan | null> {
   if (!loaded || loaded.options.policy === 'default') return null
   const { options, evidence, lastCommit } = loaded
   const paths = request.paths ?? request.fileIds
-  const changed = options.gitChanges ? await changedPaths(request.root, lastCommit) : null
+  const noHistory = evidence.size === 0
+  const changed = options.gitChanges && !noHistory ? await changedPaths(request.root, lastCommit) : null
   const files = planFilesOf(request, options, evidence, changed ? classifyChanges(paths, changed) : null, notices)
+  if (noHistory) {
+    const scheduled = files.some((file) => file.priority !== 'normal' || file.deadlineMs !== null)
+    notices.info(`no history yet in ${options.dir}; using ${request.runner}'s default order this run${scheduled ? ', with priorities and deadlines applied' : ''}`)
+    if (!scheduled) return null
+  }
   const plan = planFiles(files, {
-    policy: options.policy,
+    policy: noHistory ? 'priority' : options.policy,
     workers: options.workers ?? request.workers ?? 1,
     seed: options.seed ?? randomInt(0, 2 ** 32 - 1),
     suite: suiteModel(evidence.values()),
@@ -140,6 +143,10 @@ export async function planShard(request: ShardRequest): Promise<{ fileIds: strin
   const notices = request.notices ?? processNotices
   const loaded = await loadHistory(request, notices, 'sharding')
   if (!loaded) return null
+  if (loaded.evidence.size === 0) {
+    notices.info(`no history yet in ${loaded.options.dir}; using ${request.runner}'s default sharding this run`)
+    return null
+  }
   const split = balanceShards(
     request.fileIds.map((fileId) => ({ fileId, predictedMs: loaded.evidence.get(fileId)?.predictedMs ?? null })),
     request.shardCount,

@@ -42,6 +42,15 @@ describe('planRun: schedules and changes reach the sequencers', () => {
     expect(plan!.order.map((file) => file.fileId).slice(0, 2)).toEqual(['tests/b.test.ts', 'tests/c.test.ts'])
   })
 
+  test('without history, a critical file still runs first (priority policy), and the notice says so', async () => {
+    const { root, lines, notices } = project()
+    writeFileSync(join(root, 'tests', 'c.test.ts'), '/**\n * @flakeline-priority critical\n */\n')
+    const plan = await planRun({ root, fileIds: FILES, runner: 'vitest', notices })
+    expect(plan).toMatchObject({ policy: 'priority' })
+    expect(plan!.order.map((file) => file.fileId)).toEqual(['tests/c.test.ts', 'tests/a.test.ts', 'tests/b.test.ts', 'tests/d.test.ts'])
+    expect(lines).toEqual([`flakeline: no history yet in ${join(root, '.flakeline')}; using vitest's default order this run, with priorities and deadlines applied`])
+  })
+
   test('a bad pragma is warned with FLAKELINE_E_PRAGMA and the file keeps its schedule', async () => {
     const { root, lines, notices } = project()
     await history(root)

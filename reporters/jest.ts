@@ -8,6 +8,7 @@ import { startRecording } from '../src/core/start-recording.js'
 import { fileIdOf, relativeTestPath } from '../src/identity.js'
 import { findPackageRoot } from '../src/config/load-options.js'
 import { attemptKey, fileResultOf, type SeenAttempt } from './_jest-records.js'
+import { consoleEntriesOf, startedFileOf } from './_jest-live.js'
 
 /**
  * `reporters: ['default', 'flakeline/jest-reporter']` (or `['flakeline/jest-reporter', options]`):
@@ -51,6 +52,10 @@ export default class FlakelineJestReporter {
     byTest.set(key, seen)
   }
 
+  onTestFileStart(test: Test): void {
+    this.recorder?.fileStarted(startedFileOf(this.root, test))
+  }
+
   onTestFileResult(test: Test, result: TestResult): void {
     const recorder = this.recorder
     const seenAttempts = this.attempts.get(test.path)
@@ -60,7 +65,9 @@ export default class FlakelineJestReporter {
       const displayName = test.context.config.displayName
       const project = typeof displayName === 'string' ? displayName : (displayName?.name ?? '')
       const path = relativeTestPath(this.root, result.testFilePath)
-      recorder.addFile(fileResultOf({ fileId: fileIdOf(project, path), project, path }, result, recorder.options.maxMessageLength, seenAttempts))
+      const identity = { fileId: fileIdOf(project, path), project, path }
+      for (const entry of consoleEntriesOf(result, identity)) recorder.consoleOutput(entry)
+      recorder.addFile(fileResultOf(identity, result, recorder.options.maxMessageLength, seenAttempts))
     } catch (error) {
       recorder.notices.warn(asFlakelineError(error, ErrorCodes.REPORTER, `cannot record ${result.testFilePath}`))
     }

@@ -1,3 +1,4 @@
+import type { UserConsoleLog } from 'vitest'
 import type { Reporter, TestModule, TestRunEndReason, Vitest } from 'vitest/node'
 import { ErrorCodes, asFlakelineError } from '../src/errors.js'
 import type { FlakelineOptions } from '../src/config/options.js'
@@ -6,6 +7,7 @@ import type { RunRecorder } from '../src/core/run-recorder.js'
 import { startRecording } from '../src/core/start-recording.js'
 import { fileIdOf, relativeTestPath } from '../src/identity.js'
 import { fileResultOf } from './_vitest-records.js'
+import { consoleEntryOf, startedFileOf } from './_vitest-live.js'
 
 export { FlakelineSequencer, flakelineSequencer } from '../sequencers/vitest.js'
 
@@ -44,6 +46,11 @@ export default class FlakelineVitestReporter implements Reporter {
 
   onTestModuleStart(testModule: TestModule): void {
     this.moduleStarts.set(testModule.moduleId, Date.now())
+    this.recorder?.fileStarted(startedFileOf(this.root, testModule))
+  }
+
+  onUserConsoleLog(log: UserConsoleLog): void {
+    if (this.recorder && this.vitest) this.recorder.consoleOutput(consoleEntryOf(this.vitest, this.root, log))
   }
 
   onTestModuleEnd(testModule: TestModule): void {

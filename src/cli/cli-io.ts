@@ -6,6 +6,8 @@ export interface CliIO {
   cwd: string
   /** Whether stdout is a terminal (progress bars, colour). */
   isTTY: boolean
+  /** Stops long-running commands (`serve`); without it they stop on SIGINT or SIGTERM. */
+  signal?: AbortSignal
 }
 
 /** Exit codes of the `flakeline` command; listed in the README. */

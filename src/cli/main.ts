@@ -10,8 +10,9 @@ import { statsCommand } from './commands/stats.js'
 import { planCommand } from './commands/plan.js'
 import { importCommand } from './commands/import.js'
 import { replayCommand } from './commands/replay.js'
+import { serveCommand } from './commands/serve.js'
 
-export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, planCommand, importCommand, replayCommand, doctorCommand, compactCommand, demoCommand]
+export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, planCommand, importCommand, replayCommand, serveCommand, doctorCommand, compactCommand, demoCommand]
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.usage.length))

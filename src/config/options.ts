@@ -2,6 +2,7 @@ import { FlakelineError, ErrorCodes } from '../errors.js'
 import { POLICIES, PRIORITIES, type PolicyName, type Priority } from '../scheduling/plan-types.js'
 import { parseDuration } from '../scheduling/duration-text.js'
 import { globProblem } from '../scheduling/glob.js'
+import { parseHubUrl } from '../transport/hub-url.js'
 
 /** Everything a user can set. Every field is optional in config; defaults are in `DEFAULT_OPTIONS`. */
 export interface FlakelineOptions {
@@ -31,7 +32,19 @@ export interface FlakelineOptions {
   workers?: number
   /** Use git to find test files changed since the last recorded run (they are likelier to fail). Default true. */
   gitChanges: boolean
+  /**
+   * Serve a live hub and dashboard from the runner's process while it runs: `true` (a free port),
+   * a port number, or `{ port, host, quicPort }`. Not with `hub`.
+   */
+  serve?: ServeOption
+  /** Publish the run live to a hub, `ws://host:port` or `quic://host:port?fingerprint=HEX` (`FLAKELINE_HUB`). Needs `token`. */
+  hub?: string
+  /** The hub's token (`FLAKELINE_TOKEN`): for `hub`, or the token of the `serve` hub (default: a new one, printed). */
+  token?: string
 }
+
+/** The `serve` option: where an in-process hub listens. */
+export type ServeOption = boolean | number | { port?: number; host?: string; quicPort?: number }
 
 export const DEFAULT_OPTIONS: Readonly<FlakelineOptions> = Object.freeze({
   historyLimit: 200,
@@ -61,6 +74,32 @@ const isRunId: Check = (value) =>
 
 const isPolicy: Check = (value) =>
   typeof value === 'string' && (POLICIES as readonly string[]).includes(value) ? null : `must be one of ${POLICIES.join(', ')}`
+const isPort = (value: unknown): boolean => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535
+const isServe: Check = (value) => {
+  const shape = 'must be true, false, a port number (0 for a free one) or { port, host, quicPort }'
+  if (typeof value === 'boolean' || isPort(value)) return null
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return shape
+  for (const [key, entry] of Object.entries(value)) {
+    if (key === 'port' || key === 'quicPort') {
+      if (!isPort(entry)) return `.${key} must be an integer from 0 to 65535, got ${describeValue(entry)}`
+    } else if (key === 'host') {
+      if (typeof entry !== 'string' || entry.length === 0) return `.host must be a non-empty host name or address, got ${describeValue(entry)}`
+    } else return `.${key} is not a serve option (known: port, host, quicPort)`
+  }
+  return null
+}
+const isHubUrl: Check = (value) => {
+  if (typeof value !== 'string') return 'must be a URL like ws://127.0.0.1:7357 or quic://127.0.0.1:7358'
+  try {
+    parseHubUrl(value)
+    return null
+  } catch (error) {
+    return (error as Error).message.replace(/^the hub URL:? ?/, '').replace(/, got .*$/, '')
+  }
+}
+const isToken: Check = (value) =>
+  typeof value === 'string' && value.length >= 16 && !/\s/.test(value) ? null : 'must be at least 16 characters without spaces'
+
 const isSeed: Check = (value) =>
   Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffffffff ? null : 'must be an integer from 0 to 4294967295'
 
@@ -102,6 +141,9 @@ const CHECKS: Record<keyof FlakelineOptions, Check> = {
   seed: isSeed,
   workers: isPositiveInteger(1024),
   gitChanges: isBoolean,
+  serve: isServe,
+  hub: isHubUrl,
+  token: isToken,
 }
 
 /** Environment variables and the option each sets; values are parsed before validation. */
@@ -117,6 +159,8 @@ export const ENVIRONMENT_OPTIONS: ReadonlyArray<readonly [string, keyof Flakelin
   ['FLAKELINE_SEED', 'seed', 'number'],
   ['FLAKELINE_WORKERS', 'workers', 'number'],
   ['FLAKELINE_GIT_CHANGES', 'gitChanges', 'boolean'],
+  ['FLAKELINE_HUB', 'hub', 'string'],
+  ['FLAKELINE_TOKEN', 'token', 'string'],
 ]
 
 function describeValue(value: unknown): string {
@@ -152,8 +196,8 @@ export function validateOptions(
     }
     const message = check(value)
     if (message) {
-      // Entry problems (`["glob"] must ...`) already say what they got.
-      const text = message.startsWith('[') ? `${label(key)}${message}` : `${label(key)} ${message}, got ${describeValue(value)}`
+      // Entry problems (`["glob"] must ...`, `.port must ...`) already say what they got.
+      const text = message.startsWith('[') || message.startsWith('.') ? `${label(key)}${message}` : `${label(key)} ${message}, got ${describeValue(value)}`
       problems.push(new FlakelineError(ErrorCodes.CONFIG, text))
       continue
     }

@@ -9,6 +9,8 @@ import { Notices } from './notices.js'
 import { deadlineReport, type FileTiming } from './deadline-misses.js'
 import { describeDuration } from '../scheduling/duration-text.js'
 import { newRunId } from './run-id.js'
+import { LivePublisher } from '../live/live-publisher.js'
+import type { ConsoleEntry, StartedFile } from '../live/live-frames.js'
 
 /** What a reporter knows when the run starts. */
 export interface RunStart {
@@ -47,11 +49,17 @@ export class RunRecorder {
   private readonly recordedFiles = new Set<string>()
   private readonly timings: FileTiming[] = []
   private readonly totals = { files: 0, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0 }
+  private readonly runId: string
+  /** Live frames for a hub (`serve` or `hub` options); null when streaming is off. */
+  private readonly live: LivePublisher | null
 
   constructor(options: ResolvedOptions, start: RunStart, notices: Notices) {
     this.options = options
     this.notices = notices
-    this.ready = this.begin(start).catch((error: unknown) => this.fail(error, ErrorCodes.STORE_OPEN, 'cannot start recording'))
+    const startedAt = start.startedAt ?? Date.now()
+    this.runId = options.runId ?? newRunId(startedAt)
+    this.live = LivePublisher.open(options, { ...start, startedAt }, this.runId, notices)
+    this.ready = this.begin({ ...start, startedAt }).catch((error: unknown) => this.fail(error, ErrorCodes.STORE_OPEN, 'cannot start recording'))
   }
 
   private async begin(start: RunStart): Promise<void> {
@@ -59,7 +67,7 @@ export class RunRecorder {
     const code = await detectCodeState(this.options.root)
     this.store = HistoryStore.open(this.options.dir, { historyLimit: this.options.historyLimit })
     this.run = await this.store.beginRun({
-      id: this.options.runId ?? newRunId(startedAt),
+      id: this.runId,
       runner: start.runner,
       runnerVersion: start.runnerVersion,
       flakelineVersion: FLAKELINE_VERSION,
@@ -91,9 +99,20 @@ export class RunRecorder {
     return this.failure === null
   }
 
+  /** A file started running (for live progress; the store records files when they finish). */
+  fileStarted(file: StartedFile): void {
+    if (!this.finished) this.live?.fileStarted(file)
+  }
+
+  /** Console output of a test or file (published live; not stored). */
+  consoleOutput(entry: ConsoleEntry): void {
+    if (!this.finished) this.live?.console(entry)
+  }
+
   /** Queues one file's results; they are written in a batch shortly after. */
   addFile(result: FileResult): void {
     if (this.finished) return
+    this.live?.fileFinished(result)
     this.count(result)
     this.recordedFiles.add(result.fileId)
     this.timings.push({ fileId: result.fileId, path: result.path, startedAt: result.startedAt, durationMs: result.durationMs })
@@ -165,8 +184,13 @@ export class RunRecorder {
         this.notices.info(`recorded run ${run.id} (${parts.join(', ')}) in ${where}`)
       }
     }
+    // Close in reverse order of opening: the live connection (or in-process hub), then the store.
+    const liveProblem = this.live
+      ? await this.live.finish({ id: run?.id ?? null, ...this.totals, status, endedAt, deadlines: run?.deadlines })
+      : null
     await store?.close().catch(() => {})
     if (this.failure && this.options.strict) throw this.failure
+    if (liveProblem && this.options.strict) throw liveProblem
     return this.failure ? null : run
   }
 }

@@ -98,6 +98,19 @@ export class ChannelHub {
     return Object.fromEntries(DATA_CHANNELS.map((channel) => [channel, this.logs.get(channel)!.oldest])) as Record<DataChannel, number>
   }
 
+  /**
+   * Resolves true once every connected subscriber was handed everything published so far, or
+   * false after `timeoutMs`: lets an in-process hub deliver the end of a run before it closes.
+   */
+  async settle(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      if (Array.from(this.sessions).every((session) => session.idle)) return true
+      if (Date.now() >= deadline) return false
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+
   /** Says goodbye to every client (close code 1001) and refuses new ones. Idempotent. */
   close(): void {
     if (this.closed) return

@@ -76,6 +76,11 @@ export class HubSession implements LinkEvents {
     this.helloTimer.unref()
   }
 
+  /** Whether everything published so far was handed to the link (nothing waits in the queue). */
+  get idle(): boolean {
+    return this.state !== 'open' || (this.controlOut.length === 0 && !this.queue.pending())
+  }
+
   /** The publisher id this connection publishes as, once it said so. */
   get publishing(): string | null {
     return this.publisherId

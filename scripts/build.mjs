@@ -26,6 +26,14 @@ try {
   process.exit(1)
 }
 
+// The live dashboard's browser bundle and static files, in dist/dashboard.
+try {
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-dashboard.mjs')], { stdio: 'inherit', cwd: root })
+} catch {
+  console.error('build: the dashboard did not build (above)')
+  process.exit(1)
+}
+
 const esbuild = await import('esbuild')
 for (const [entry, out] of [
   ['reporters/jest.ts', 'dist/cjs/jest-reporter.cjs'],

@@ -40,10 +40,12 @@ export class HistoryApi {
     this.dir = dir
   }
 
-  private open(): HistoryStore {
+  /** The store, or null while none exists yet in the directory (no run recorded: every list is empty). */
+  private open(): HistoryStore | null {
     if (this.closed) throw new FlakelineError(ErrorCodes.HUB_CLOSED, 'the hub is closed')
     if (this.store) return this.store
     if (!this.dir) throw new FlakelineError(ErrorCodes.STORE_OPEN, 'this hub serves no store (start it with --dir)')
+    if (!HistoryStore.exists(this.dir)) return null
     this.store = HistoryStore.open(this.dir, { historyLimit: 200, readOnly: true })
     return this.store
   }
@@ -54,6 +56,7 @@ export class HistoryApi {
       const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent)
       const store = this.open()
       const [resource, id, more] = parts
+      if (!store) return this.empty(resource, id)
       if (resource === 'runs' && id === undefined) {
         const runs = store.listRuns()
         return { status: 200, body: { runs: runs.slice(-limitOf(url, 100, 10_000)).map(runSummary) } }
@@ -78,6 +81,13 @@ export class HistoryApi {
       const status = wrapped.code === ErrorCodes.USAGE ? 400 : wrapped.code === ErrorCodes.NOT_FOUND ? 404 : 503
       return errorAnswer(status, wrapped)
     }
+  }
+
+  private empty(resource: string | undefined, id: string | undefined): ApiAnswer {
+    const lists: Record<string, string> = { runs: 'runs', flaky: 'tests', tests: 'tests', files: 'files' }
+    const list = resource ? lists[resource] : undefined
+    if (list && id === undefined) return { status: 200, body: { [list]: [] } }
+    return errorAnswer(404, new FlakelineError(ErrorCodes.NOT_FOUND, id ? `no run ${JSON.stringify(id)} in the store` : 'no such API path'))
   }
 
   private run(store: HistoryStore, id: string): ApiAnswer {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'vitest'
-import { createProject, flakelineLines, readStore, removeProjects, runRunner, type RunnerInstall } from './harness.js'
+import { createProject, flakelineLines, readStore, removeProjects, runCliProcess, runRunner, type RunnerInstall } from './harness.js'
 
 afterAll(removeProjects)
 
@@ -17,22 +17,21 @@ describe.each([
   ['vitest4', 'vitest'],
   ['vitest3', 'vitest'],
 ] as const)('%s ordering from history', (install, fixture) => {
-  test('the first run uses the default order and says so; the next runs the failed file first, then longest first', async () => {
+  test('the first run uses the default order and says so; the next runs the failed file first, in the order `flakeline plan` shows', async () => {
     const dir = createProject(install, fixture)
-    const first = await runRunner(install, dir, ONE_WORKER[install])
+    const env = { FLAKELINE_WORKERS: '1', FLAKELINE_GIT_CHANGES: '0' }
+    const first = await runRunner(install, dir, ONE_WORKER[install], env)
     expect(flakelineLines(first).filter((line) => line.includes('no history yet'))).toHaveLength(1)
-    const second = await runRunner(install, dir, ONE_WORKER[install])
+    const planned = JSON.parse((await runCliProcess(['plan', '--json'], dir, env)).stdout) as { policy: string; order: Array<{ file: string }> }
+    const second = await runRunner(install, dir, ONE_WORKER[install], env)
     expect(flakelineLines(second).some((line) => line.includes('no history yet'))).toBe(false)
 
     const runs = await readStore(dir)
     expect(runs).toHaveLength(2)
     const started = runs[1]!.files.slice().sort((a, b) => a.startedAt - b.startedAt).map((file) => file.path)
-    // What the first run recorded decides: the failed file, then the rest longest first.
-    const expected = runs[0]!.files
-      .slice()
-      .sort((a, b) => Number(b.status === 'failed') - Number(a.status === 'failed') || b.durationMs - a.durationMs)
-      .map((file) => file.path)
+    // What the first run recorded decides: the failed file first, then fail-fast by probability per predicted second.
     expect(started[0]).toBe('tests/failing.test.js')
-    expect(started).toEqual(expected)
+    expect(planned.policy).toBe('auto')
+    expect(started).toEqual(planned.order.map((file) => file.file))
   })
 })

@@ -45,7 +45,7 @@ export function evidenceNote(file: PlanFile): string {
   if (e.lastStatus === 'failed') return 'failed in its last run'
   if (file.change === 'related') return 'its source changed since the last run'
   if (e.failedRuns > 0) return `failed ${e.failedRuns} of its last ${e.ranRuns} runs`
-  return `passed its last ${e.ranRuns} runs`
+  return e.ranRuns === 1 ? 'passed its only run' : `passed its last ${e.ranRuns} runs`
 }
 
 /** The fail-fast reason: the evidence, the probability and the duration it is weighed against. */

@@ -50,6 +50,9 @@ function writeBigEndian(target: Uint8Array, offset: number, value: number, bytes
   return offset + bytes
 }
 
+const float64Bytes = new Uint8Array(8)
+const float64 = new DataView(float64Bytes.buffer)
+
 function writeUint(target: Uint8Array, offset: number, value: number): number {
   if (value < 128) {
     target[offset] = value
@@ -68,8 +71,11 @@ function writeUint(target: Uint8Array, offset: number, value: number): number {
     target[offset] = 0xce
     return writeBigEndian(target, offset + 1, value, 4)
   }
-  target[offset] = 0xcf
-  return writeBigEndian(target, offset + 1, value, 8)
+  // Like msgpackr: integers past 32 bits go as a float64, exact up to 2^53.
+  target[offset] = 0xcb
+  float64.setFloat64(0, value)
+  target.set(float64Bytes, offset + 1)
+  return offset + 9
 }
 
 /** Writes `[channel, seq, type,` at `offset`; the payload's bytes follow. Returns the offset after it. */

@@ -21,19 +21,25 @@ async function planningBench(): Promise<void> {
   const store = HistoryStore.open(dir, { historyLimit: 200 })
   let seed = 42
   const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
-  for (let r = 0; r < RUNS; r++) {
-    const run = await store.beginRun({
-      id: `bench-${r}`, runner: 'vitest', runnerVersion: '4', flakelineVersion: 'bench', startedAt: Date.now(), endedAt: null,
-      code: { commit: null, dirty: false, branch: null, source: 'none' }, shard: null, workers: 2, status: 'running',
-      files: 0, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0, durationMs: 0,
-    })
-    await store.recordFiles(
-      fileIds.map((fileId, i) => ({
-        fileId, project: '', path: fileId, runSeq: run.seq, status: random() < 0.01 ? ('failed' as const) : ('passed' as const),
-        durationMs: 50 + (i % 997) * 3 + random() * 40, startedAt: Date.now(), fileError: null, tests: [],
-      })),
-    )
-  }
+  // Filled through the bulk path `flakeline import` uses; the windows are the same a reporter writes.
+  await store.importRuns(
+    (function* () {
+      for (let r = 0; r < RUNS; r++) {
+        const startedAt = Date.UTC(2026, 0, 1) + r * 3_600_000
+        yield {
+          run: {
+            id: `bench-${r}`, runner: 'vitest' as const, runnerVersion: '4', flakelineVersion: 'bench', startedAt, endedAt: startedAt + 60_000,
+            code: { commit: null, dirty: false, branch: null, source: 'none' }, shard: null, workers: 2, status: 'passed' as const,
+            files: FILES, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0, durationMs: 60_000,
+          },
+          files: fileIds.map((fileId, i) => ({
+            fileId, project: '', path: fileId, status: random() < 0.01 ? ('failed' as const) : ('passed' as const),
+            durationMs: 50 + (i % 997) * 3 + random() * 40, startedAt, fileError: null, tests: [],
+          })),
+        }
+      }
+    })(),
+  )
   await store.close()
   console.log(`history: ${FILES} files × ${RUNS} runs written in ${((performance.now() - fill) / 1000).toFixed(1)} s`)
 

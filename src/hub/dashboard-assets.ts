@@ -17,11 +17,12 @@ export interface Asset {
 
 /**
  * The built dashboard's directory: `dist/dashboard`, found from this module in the ESM build
- * (`dist/src/hub`) or in the Jest reporter's CommonJS bundle (`dist/cjs`).
+ * (`dist/src/hub`), in the Jest reporter's CommonJS bundle (`dist/cjs`), or from the sources.
  */
 export function dashboardDir(): string | null {
   const here = dirname(fileURLToPath(import.meta.url))
-  for (const candidate of [join(here, '..', '..', 'dashboard'), join(here, '..', 'dashboard')]) {
+  // Built: dist/src/hub or dist/cjs. From the sources (the repository's tests): the build's output.
+  for (const candidate of [join(here, '..', '..', 'dashboard'), join(here, '..', 'dashboard'), join(here, '..', '..', 'dist', 'dashboard')]) {
     if (existsSync(join(candidate, 'index.html'))) return candidate
   }
   return null

@@ -5,7 +5,7 @@ import { loadOptions, type ResolvedOptions } from '../config/load-options.js'
 import { HistoryStore } from '../store/history-store.js'
 import { NO_EVIDENCE, type FileEvidence } from '../scheduling/file-evidence.js'
 import { suiteModel } from '../scheduling/failure-model.js'
-import { compileScheduleRules, scheduleOf } from '../scheduling/file-schedule.js'
+import { compileScheduleRules, scheduleOf, type FileSchedule } from '../scheduling/file-schedule.js'
 import { describeDuration } from '../scheduling/duration-text.js'
 import { planFiles } from '../scheduling/plan-files.js'
 import type { FileChange, Plan, PlanFile } from '../scheduling/plan-types.js'
@@ -13,6 +13,9 @@ import { balanceShards, type ShardSplit } from '../scheduling/shards.js'
 import { changedPaths, classifyChanges } from './changed-files.js'
 import { Notices } from './notices.js'
 import { PRAGMA_FILE_LIMIT, readPragmas } from './read-pragmas.js'
+
+/** The schedule of a file no rule or pragma speaks about. */
+const NORMAL: FileSchedule = { priority: 'normal', prioritySource: null, deadlineMs: null, deadlineSource: null }
 
 /** One notice stream per process, so "using the default order" is said once even in watch mode. */
 const processNotices = new Notices()
@@ -31,6 +34,8 @@ export interface PlanRequest {
   /** Runner name for messages. */
   runner: string
   notices?: Notices
+  /** Write each file's reason into the plan (the runners do not need them; default false). */
+  explain?: boolean
 }
 
 export interface ShardRequest extends PlanRequest {
@@ -43,7 +48,8 @@ export interface ShardRequest extends PlanRequest {
 interface Loaded {
   options: ResolvedOptions
   evidence: Map<string, FileEvidence>
-  lastCommit: string | null
+  /** Paths changed since the last recorded run (git), when asked for; null outside git. */
+  changes: Promise<Set<string> | null> | null
 }
 
 /**
@@ -52,17 +58,21 @@ interface Loaded {
  * Rejects only in strict mode.
  */
 async function loadHistory(request: PlanRequest, notices: Notices, what: 'order' | 'sharding'): Promise<Loaded | null> {
+  const gitChanges = (options: ResolvedOptions, lastCommit: string | null): Loaded['changes'] =>
+    what === 'order' && options.gitChanges ? changedPaths(request.root, lastCommit) : null
   const { options, problems } = await loadOptions(request.root, request.inline)
   for (const problem of problems) {
     if (options.strict) throw problem
     notices.warn(problem)
   }
   if (!options.enabled) return null
-  if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), lastCommit: null }
+  if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), changes: null }
   let store: HistoryStore | undefined
   try {
     store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
-    return { options, evidence: store.planEvidence(), lastCommit: store.latestRun()?.code.commit ?? null }
+    // git runs in child processes while this process unpacks the evidence.
+    const changes = gitChanges(options, store.latestRun()?.code.commit ?? null)
+    return { options, evidence: store.planEvidence(), changes }
   } catch (error) {
     const cause = asFlakelineError(error, ErrorCodes.SEQUENCER, 'unexpected failure')
     const detail = cause.code === ErrorCodes.SEQUENCER ? cause.message : `${cause.code}: ${cause.message}`
@@ -87,12 +97,25 @@ export function planFilesOf(
   const paths = request.paths ?? request.fileIds
   const readFiles = request.fileIds.length <= PRAGMA_FILE_LIMIT
   if (!readFiles) notices.info(`${request.fileIds.length} files: @flakeline-* pragmas are read only in suites of up to ${PRAGMA_FILE_LIMIT} files; config globs still apply`)
-  return request.fileIds.map((fileId, i) => {
+  const anyRules = rules.priorities.length > 0 || rules.deadlines.length > 0
+  const files = new Array<PlanFile>(request.fileIds.length)
+  for (let i = 0; i < files.length; i++) {
+    const fileId = request.fileIds[i]!
     const path = paths[i] ?? fileId
     const pragmas = readFiles ? readPragmas(join(request.root, path)) : null
     for (const problem of pragmas?.problems ?? []) notices.warn(new FlakelineError(ErrorCodes.PRAGMA, `${path} ${problem}`))
-    return { fileId, evidence: evidence.get(fileId) ?? NO_EVIDENCE, ...scheduleOf(path, rules, pragmas), change: changes?.[i] ?? null }
-  })
+    const schedule = anyRules || pragmas ? scheduleOf(path, rules, pragmas) : NORMAL
+    files[i] = {
+      fileId,
+      evidence: evidence.get(fileId) ?? NO_EVIDENCE,
+      priority: schedule.priority,
+      prioritySource: schedule.prioritySource,
+      deadlineMs: schedule.deadlineMs,
+      deadlineSource: schedule.deadlineSource,
+      change: changes?.[i] ?? null,
+    }
+  }
+  return files
 }
 
 function announce(plan: Plan, notices: Notices): void {
@@ -114,10 +137,10 @@ export async function planRun(request: PlanRequest): Promise<Plan | null> {
   const notices = request.notices ?? processNotices
   const loaded = await loadHistory(request, notices, 'order')
   if (!loaded || loaded.options.policy === 'default') return null
-  const { options, evidence, lastCommit } = loaded
+  const { options, evidence } = loaded
   const paths = request.paths ?? request.fileIds
   const noHistory = evidence.size === 0
-  const changed = options.gitChanges && !noHistory ? await changedPaths(request.root, lastCommit) : null
+  const changed = noHistory ? null : await loaded.changes
   const files = planFilesOf(request, options, evidence, changed ? classifyChanges(paths, changed) : null, notices)
   if (noHistory) {
     const scheduled = files.some((file) => file.priority !== 'normal' || file.deadlineMs !== null)
@@ -129,6 +152,7 @@ export async function planRun(request: PlanRequest): Promise<Plan | null> {
     workers: options.workers ?? request.workers ?? 1,
     seed: options.seed ?? randomInt(0, 2 ** 32 - 1),
     suite: suiteModel(evidence.values()),
+    explain: request.explain ?? false,
   })
   announce(plan, notices)
   return plan

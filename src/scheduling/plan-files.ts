@@ -29,6 +29,8 @@ export interface PlanSettings {
   /** Seed of `shuffle`. */
   seed: number
   suite: SuiteModel
+  /** Write each file's reason (default true); sequencers skip them, `flakeline plan` shows them. */
+  explain?: boolean
 }
 
 /** The numbers every policy reads, computed once. */
@@ -53,13 +55,13 @@ export function policyContext(files: readonly PlanFile[], settings: PlanSettings
  */
 export function planFiles(files: readonly PlanFile[], settings: PlanSettings): Plan {
   const context = policyContext(files, settings)
-  const placements = POLICY_FUNCTIONS[settings.policy](files, context)
-  const { starts, makespan } = simulateOrder(
-    placements.map(({ index }) => context.durations[index]!),
-    context.workers,
-  )
+  const { order: indices, reason } = POLICY_FUNCTIONS[settings.policy](files, context)
+  const inOrder = new Float64Array(indices.length)
+  for (let position = 0; position < indices.length; position++) inOrder[position] = context.durations[indices[position]!]!
+  const { starts, makespan } = simulateOrder(inOrder, context.workers)
   const misses: PredictedMiss[] = []
-  const order = placements.map(({ index, reason }, position): PlannedFile => {
+  const explain = settings.explain ?? true
+  const order = indices.map((index, position): PlannedFile => {
     const file = files[index]!
     const startMs = starts[position]!
     if (file.deadlineMs !== null && startMs + context.pessimistic[index]! > file.deadlineMs) {
@@ -69,7 +71,7 @@ export function planFiles(files: readonly PlanFile[], settings: PlanSettings): P
       fileId: file.fileId,
       predictedMs: file.evidence.predictedMs,
       lastStatus: file.evidence.lastStatus,
-      reason,
+      reason: explain ? reason(index) : '',
       priority: file.priority,
       deadlineMs: file.deadlineMs,
       failureProbability: context.probabilities[index]!,

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto'
 import { compareIds } from './policies/_policy.js'
+import { breakTies, sortByKeyDescending } from './key-sort.js'
+
+function indicesUpTo(count: number): number[] {
+  const list = new Array<number>(count)
+  for (let i = 0; i < count; i++) list[i] = i
+  return list
+}
 
 /** One file as the shard planner sees it: its id and predicted duration (null when never timed). */
 export interface ShardFile {
@@ -7,7 +14,7 @@ export interface ShardFile {
   predictedMs: number | null
 }
 
-/** A balanced split: file ids per shard (ascending id order) and each shard's predicted load. */
+/** A balanced split: file ids per shard (in the order they were placed) and each shard's predicted load. */
 export interface ShardSplit {
   shards: string[][]
   /** Predicted ms per shard, counting files never timed as the median of the timed ones. */
@@ -66,8 +73,10 @@ function improve(bins: Bin[], size: (file: ShardFile) => number): boolean {
     if (bin.load < light.load) light = bin
   }
   const gap = heavy.load - light.load
-  if (gap <= 1e-9 || heavy.files.length < 2) return false
-  const lightOrder = light.files.map((file, i) => ({ i, size: size(file) })).sort((a, b) => a.size - b.size)
+  // A gap under a thousandth of the loads is noise next to the predictions' own error.
+  if (gap <= 1e-3 * (heavy.load + light.load) / 2 || heavy.files.length < 2) return false
+  const sizes = Float64Array.from(light.files, size)
+  const lightOrder = sortByKeyDescending(indicesUpTo(sizes.length), sizes).reverse().map((i) => ({ i, size: sizes[i]! }))
   const lightSizes = Float64Array.from(lightOrder, (entry) => entry.size)
   let bestPeak = heavy.load - 1e-9
   let best: { from: number; to: number } | null = null
@@ -122,11 +131,13 @@ export function balanceShards(files: readonly ShardFile[], count: number): Shard
   const guess = median(known.map((file) => file.predictedMs!))
   const size = (file: ShardFile): number => (file.predictedMs !== null && Number.isFinite(file.predictedMs) ? Math.max(0, file.predictedMs) : guess)
 
-  known.sort((a, b) => size(b) - size(a) || compareIds(a.fileId, b.fileId))
-  for (const file of known) {
-    const bin = lightest(bins, (candidate) => candidate.load)
-    bin.files.push(file)
-    bin.load += size(file)
+  const knownSizes = Float64Array.from(known, size)
+  const longestFirst = breakTies(sortByKeyDescending(indicesUpTo(known.length), knownSizes), knownSizes, (a, b) => compareIds(known[a]!.fileId, known[b]!.fileId))
+  for (const i of longestFirst) {
+    let bin = bins[0]!
+    for (const candidate of bins) if (candidate.load < bin.load || (candidate.load === bin.load && candidate.files.length < bin.files.length)) bin = candidate
+    bin.files.push(known[i]!)
+    bin.load += knownSizes[i]!
   }
   for (let round = 0; round < IMPROVEMENT_ROUNDS && improve(bins, size); round++);
 
@@ -138,7 +149,7 @@ export function balanceShards(files: readonly ShardFile[], count: number): Shard
     bin.load += guess
   }
   return {
-    shards: bins.map((bin) => bin.files.map((file) => file.fileId).sort(compareIds)),
+    shards: bins.map((bin) => bin.files.map((file) => file.fileId)),
     loads: bins.map((bin) => bin.load),
   }
 }

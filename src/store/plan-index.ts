@@ -61,11 +61,11 @@ export function unpackPlanIndex(stored: StoredPlanIndex): Map<string, FileEviden
   const bytes = Uint8Array.prototype.slice.call(stored.data)
   const numbers = new Float64Array(bytes.buffer, 0, Math.floor(bytes.byteLength / 8))
   const evidence = new Map<string, FileEvidence>()
-  stored.ids.forEach((id, i) => {
+  const count = Math.min(stored.ids.length, Math.floor(numbers.length / FIELDS))
+  for (let i = 0; i < count; i++) {
     const at = i * FIELDS
-    if (at + FIELDS > numbers.length) return
     const status = numbers[at + 1]!
-    evidence.set(id, {
+    evidence.set(stored.ids[i]!, {
       runs: numbers[at]!,
       lastStatus: status === 1 ? 'failed' : status === 0 ? 'passed' : null,
       predictedMs: toNullable(numbers[at + 2]!),
@@ -78,6 +78,6 @@ export function unpackPlanIndex(stored: StoredPlanIndex): Map<string, FileEviden
       failedRuns: numbers[at + 9]!,
       flips: numbers[at + 10]!,
     })
-  })
+  }
   return evidence
 }

@@ -1,7 +1,7 @@
 import { PRIORITIES, type PlanFile } from '../plan-types.js'
 import { describeDuration } from '../duration-text.js'
 import { WorkerPoolSimulation, longestFirstMakespan } from '../worker-pool-simulation.js'
-import { compareIds, deadlineReason, failFastReason, priorityRank, priorityReason, type Placement, type PolicyContext } from './_policy.js'
+import { byKeyDescending, compareIds, deadlineReason, failFastReason, priorityRank, priorityReason, type PolicyContext, type PolicyOrder } from './_policy.js'
 import { PACKING_SLACK } from './deadlines.js'
 
 /**
@@ -18,29 +18,31 @@ import { PACKING_SLACK } from './deadlines.js'
  *    alone at the end while the other workers idle. With one worker the end does not depend on the
  *    order, and this rule never fires.
  */
-export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): Placement[] {
+export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): PolicyOrder {
   const { durations, probabilities, workers } = context
   const pool = new WorkerPoolSimulation(workers)
   const target = workers > 1 ? longestFirstMakespan(durations, workers) * (1 + PACKING_SLACK) : Infinity
-  const placements: Placement[] = []
-  const place = (index: number, reason: string): void => {
+  const order: number[] = []
+  /** Why each file was placed: by deadline, packed early, or fail-fast. */
+  const packed = new Uint8Array(files.length)
+  const place = (index: number): void => {
     pool.dispatch(durations[index]!)
-    placements.push({ index, reason })
+    order.push(index)
   }
+  const ratio = new Float64Array(files.length)
+  for (let i = 0; i < files.length; i++) ratio[i] = probabilities[i]! / durations[i]!
   const byClass = PRIORITIES.map(() => [] as number[])
   files.forEach((file, index) => byClass[priorityRank(file)]!.push(index))
+  const taken = new Uint8Array(files.length)
   for (const members of byClass) {
-    const prefix = (index: number): string => (files[index]!.prioritySource ? `${priorityReason(files[index]!)}; ` : '')
     const withDeadline = members
       .filter((i) => files[i]!.deadlineMs !== null)
       .sort((a, b) => files[a]!.deadlineMs! - files[b]!.deadlineMs! || compareIds(files[a]!.fileId, files[b]!.fileId))
-    for (const index of withDeadline) place(index, `${prefix(index)}${deadlineReason(files[index]!)}: earliest deadline first`)
+    for (const index of withDeadline) place(index)
 
     const rest = members.filter((i) => files[i]!.deadlineMs === null)
-    const ratio = (i: number): number => probabilities[i]! / durations[i]!
-    const byRatio = rest.slice().sort((a, b) => ratio(b) - ratio(a) || compareIds(files[a]!.fileId, files[b]!.fileId))
-    const byLength = rest.slice().sort((a, b) => durations[b]! - durations[a]! || compareIds(files[a]!.fileId, files[b]!.fileId))
-    const taken = new Uint8Array(files.length)
+    const byRatio = byKeyDescending(files, rest, ratio)
+    const byLength = byKeyDescending(files, rest, durations)
     let nextByRatio = 0
     let nextByLength = 0
     for (let placed = 0; placed < rest.length; placed++) {
@@ -50,14 +52,20 @@ export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): 
       const longest = byLength[nextByLength]!
       // The next chance to start anything is when a worker frees up after this dispatch.
       const nextChance = Math.min(pool.secondStart, pool.nextStart + durations[best]!)
-      if (longest !== best && target - durations[longest]! < nextChance) {
-        taken[longest] = 1
-        place(longest, `${prefix(longest)}long (${describeDuration(durations[longest]!)}): started early so workers finish together`)
-      } else {
-        taken[best] = 1
-        place(best, `${prefix(best)}fail-fast: ${failFastReason(files[best]!, best, context)}`)
-      }
+      const pick = longest !== best && target - durations[longest]! < nextChance ? longest : best
+      packed[pick] = pick === best ? 0 : 1
+      taken[pick] = 1
+      place(pick)
     }
   }
-  return placements
+  return {
+    order,
+    reason(index) {
+      const file = files[index]!
+      const prefix = file.prioritySource ? `${priorityReason(file)}; ` : ''
+      if (file.deadlineMs !== null) return `${prefix}${deadlineReason(file)}: earliest deadline first`
+      if (packed[index]) return `${prefix}long (${describeDuration(durations[index]!)}): started early so workers finish together`
+      return `${prefix}fail-fast: ${failFastReason(file, index, context)}`
+    },
+  }
 }

@@ -1,13 +1,13 @@
 import type { PlanFile } from '../plan-types.js'
 import { describeDuration } from '../duration-text.js'
 import { longestFirstMakespan } from '../worker-pool-simulation.js'
-import { deadlineReason, priorityRank, priorityReason, sortedIndices, type Placement, type PolicyContext } from './_policy.js'
+import { deadlineReason, priorityRank, priorityReason, sortedIndices, type PolicyContext, type PolicyOrder } from './_policy.js'
 import { runnerDefault } from './runner-default.js'
 
 /** The runner-default position of every file, as the tie-breaker of the deadline policies. */
 function defaultRanks(files: readonly PlanFile[]): Int32Array {
   const ranks = new Int32Array(files.length)
-  runnerDefault(files).forEach((placement, rank) => (ranks[placement.index] = rank))
+  runnerDefault(files).order.forEach((index, rank) => (ranks[index] = rank))
   return ranks
 }
 
@@ -16,16 +16,17 @@ function defaultRanks(files: readonly PlanFile[]): Int32Array {
  * EDF meets every deadline any order can meet (and on several it is the standard first try).
  * Files without a deadline follow by priority class, then in the runner's default order.
  */
-export function earliestDeadlineFirst(files: readonly PlanFile[]): Placement[] {
+export function earliestDeadlineFirst(files: readonly PlanFile[]): PolicyOrder {
   const ranks = defaultRanks(files)
-  return sortedIndices(files, (a, b) => {
+  const order = sortedIndices(files, (a, b) => {
     const da = files[a]!.deadlineMs ?? Infinity
     const db = files[b]!.deadlineMs ?? Infinity
     return da - db || priorityRank(files[a]!) - priorityRank(files[b]!) || ranks[a]! - ranks[b]!
-  }).map((index) => ({
-    index,
-    reason: files[index]!.deadlineMs === null ? `no deadline: ${files[index]!.priority}, then runner default order` : `${deadlineReason(files[index]!)}: earliest deadline first`,
-  }))
+  })
+  return {
+    order,
+    reason: (index) => (files[index]!.deadlineMs === null ? `no deadline: ${files[index]!.priority}, then runner default order` : `${deadlineReason(files[index]!)}: earliest deadline first`),
+  }
 }
 
 /** How much longer than the longest-first makespan a run may take before packing steps in. */
@@ -38,13 +39,13 @@ export const PACKING_SLACK = 0.1
  * deadline get the run's target end (the longest-first makespan) as theirs, so among them the
  * longest go first and workers finish together.
  */
-export function leastLaxityFirst(files: readonly PlanFile[], context: PolicyContext): Placement[] {
+export function leastLaxityFirst(files: readonly PlanFile[], context: PolicyContext): PolicyOrder {
   const target = longestFirstMakespan(context.durations, context.workers) * (1 + PACKING_SLACK)
   const laxity = files.map((file, i) => (file.deadlineMs === null ? target - context.durations[i]! : file.deadlineMs - context.pessimistic[i]!))
-  return sortedIndices(files, (a, b) => laxity[a]! - laxity[b]!).map((index) => ({
-    index,
-    reason: `${files[index]!.deadlineMs === null ? 'no deadline' : deadlineReason(files[index]!)}: laxity ${describeDuration(Math.max(0, laxity[index]!))}`,
-  }))
+  return {
+    order: sortedIndices(files, (a, b) => laxity[a]! - laxity[b]!),
+    reason: (index) => `${files[index]!.deadlineMs === null ? 'no deadline' : deadlineReason(files[index]!)}: laxity ${describeDuration(Math.max(0, laxity[index]!))}`,
+  }
 }
 
 /**
@@ -52,16 +53,20 @@ export function leastLaxityFirst(files: readonly PlanFile[], context: PolicyCont
  * shorter deadline first (deadline-monotonic, which is what rate-monotonic becomes for jobs that run
  * once), then the runner's default order. Predictable above all: a critical file always starts first.
  */
-export function fixedPriority(files: readonly PlanFile[]): Placement[] {
+export function fixedPriority(files: readonly PlanFile[]): PolicyOrder {
   const ranks = defaultRanks(files)
-  return sortedIndices(files, (a, b) => {
+  const order = sortedIndices(files, (a, b) => {
     const byClass = priorityRank(files[a]!) - priorityRank(files[b]!)
     if (byClass !== 0) return byClass
     const da = files[a]!.deadlineMs ?? Infinity
     const db = files[b]!.deadlineMs ?? Infinity
     return da - db || ranks[a]! - ranks[b]!
-  }).map((index) => {
-    const file = files[index]!
-    return { index, reason: file.deadlineMs === null ? `${priorityReason(file)}: fixed priority` : `${priorityReason(file)}, ${deadlineReason(file)}: fixed priority` }
   })
+  return {
+    order,
+    reason(index) {
+      const file = files[index]!
+      return file.deadlineMs === null ? `${priorityReason(file)}: fixed priority` : `${priorityReason(file)}, ${deadlineReason(file)}: fixed priority`
+    },
+  }
 }

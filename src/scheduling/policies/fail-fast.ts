@@ -1,5 +1,5 @@
 import type { PlanFile } from '../plan-types.js'
-import { compareIds, failFastReason, sortedIndices, type Placement, type PolicyContext } from './_policy.js'
+import { byKeyDescending, failFastReason, indices, type PolicyContext, type PolicyOrder } from './_policy.js'
 
 /**
  * `wspt`, weighted shortest processing time (Smith's rule) with the failure probability as the
@@ -8,12 +8,11 @@ import { compareIds, failFastReason, sortedIndices, type Placement, type PolicyC
  * p_a / d_a > p_b / d_b, so this order minimises the expected time to the first failure and the
  * expected time of every failure (which is what APFDc measures).
  */
-export function weightedShortestFirst(files: readonly PlanFile[], context: PolicyContext): Placement[] {
+export function weightedShortestFirst(files: readonly PlanFile[], context: PolicyContext): PolicyOrder {
   const { probabilities, durations } = context
-  return sortedIndices(files, (a, b) => probabilities[b]! / durations[b]! - probabilities[a]! / durations[a]!).map((index) => ({
-    index,
-    reason: `fail-fast: ${failFastReason(files[index]!, index, context)}`,
-  }))
+  const ratio = new Float64Array(files.length)
+  for (let i = 0; i < files.length; i++) ratio[i] = probabilities[i]! / durations[i]!
+  return { order: byKeyDescending(files, indices(files.length), ratio), reason: (index) => `fail-fast: ${failFastReason(files[index]!, index, context)}` }
 }
 
 /**
@@ -21,19 +20,11 @@ export function weightedShortestFirst(files: readonly PlanFile[], context: Polic
  * the runner listed them. The common heuristic; kept as a policy and as a baseline for `replay`,
  * because it ignores durations and the chance that a file with no failures fails.
  */
-export function recentFailuresFirst(files: readonly PlanFile[]): Placement[] {
-  const order = Array.from({ length: files.length }, (_, i) => i)
-  order.sort((a, b) => files[b]!.evidence.failureScore - files[a]!.evidence.failureScore || a - b)
-  return order.map((index) => ({
-    index,
-    reason: files[index]!.evidence.failureScore > 0 ? `recent failures: score ${files[index]!.evidence.failureScore.toFixed(3)}` : 'no recent failures: runner order',
-  }))
+export function recentFailuresFirst(files: readonly PlanFile[]): PolicyOrder {
+  const order = indices(files.length).sort((a, b) => files[b]!.evidence.failureScore - files[a]!.evidence.failureScore || a - b)
+  return {
+    order,
+    reason: (index) => (files[index]!.evidence.failureScore > 0 ? `recent failures: score ${files[index]!.evidence.failureScore.toFixed(3)}` : 'no recent failures: runner order'),
+  }
 }
 
-/** Used by `auto`: indices by failure probability per ms, highest first, ties by id. */
-export function byFailureRate(files: readonly PlanFile[], indices: readonly number[], context: PolicyContext): number[] {
-  const { probabilities, durations } = context
-  return indices
-    .slice()
-    .sort((a, b) => probabilities[b]! / durations[b]! - probabilities[a]! / durations[a]! || compareIds(files[a]!.fileId, files[b]!.fileId))
-}

@@ -1,5 +1,5 @@
 import type { PlanFile } from '../plan-types.js'
-import { compareIds, type Placement, type PolicyContext } from './_policy.js'
+import { compareIds, type PolicyContext, type PolicyOrder } from './_policy.js'
 
 /** mulberry32: a tiny, fast 32-bit PRNG; the same seed gives the same sequence everywhere. */
 export function seededRandom(seed: number): () => number {
@@ -18,7 +18,7 @@ export function seededRandom(seed: number): () => number {
  * files are sorted by id before the Fisher–Yates shuffle, so a seed repeats the same order on any
  * machine whatever order the runner listed them in; the seed is printed with every plan.
  */
-export function seededShuffle(files: readonly PlanFile[], context: PolicyContext): Placement[] {
+export function seededShuffle(files: readonly PlanFile[], context: PolicyContext): PolicyOrder {
   const order = Array.from({ length: files.length }, (_, i) => i).sort((a, b) => compareIds(files[a]!.fileId, files[b]!.fileId))
   const random = seededRandom(context.seed)
   for (let i = order.length - 1; i > 0; i--) {
@@ -27,5 +27,5 @@ export function seededShuffle(files: readonly PlanFile[], context: PolicyContext
     order[i] = order[j]!
     order[j] = swap
   }
-  return order.map((index) => ({ index, reason: `shuffled with seed ${context.seed}` }))
+  return { order, reason: () => `shuffled with seed ${context.seed}` }
 }

@@ -45,7 +45,7 @@ describe('planRun', () => {
   test('with history: the auto plan, silently', async () => {
     const { root, lines, notices } = setup()
     await withHistory(root)
-    const plan = await planRun({ root, fileIds: FILES, runner: 'vitest', notices })
+    const plan = await planRun({ root, fileIds: FILES, runner: 'vitest', notices, explain: true })
     // Fail-fast by probability per predicted ms: the file that just failed (p .56 over 11 ms), the new
     // file (4 × the 2.7% prior at the 40 ms median), then fast before slow (2% over 40 ms, 5% over 1 s).
     expect(plan).toMatchObject({ policy: 'auto', workers: 1, seed: null, misses: [] })

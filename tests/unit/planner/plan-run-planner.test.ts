@@ -90,7 +90,7 @@ describe('planRun: schedules and changes reach the sequencers', () => {
     writeFileSync(join(root, 'tests', 'd.test.ts'), '// v2\n')
     writeFileSync(join(root, 'src', 'c.ts'), '// v2\n')
     expect(Array.from((await changedPaths(root, head))!).sort()).toEqual(['src/c.ts', 'tests/d.test.ts'])
-    const plan = await planRun({ root, fileIds: FILES, runner: 'vitest', notices, workers: 1 })
+    const plan = await planRun({ root, fileIds: FILES, runner: 'vitest', notices, workers: 1, explain: true })
     expect(plan!.order[0]).toMatchObject({ fileId: 'tests/d.test.ts' })
     expect(plan!.order[0]!.reason).toMatch(/^fail-fast: changed since the last run: /)
     expect(plan!.order.find((file) => file.fileId === 'tests/c.test.ts')!.reason).toMatch(/its source changed since the last run/)

@@ -56,28 +56,83 @@ export function pathOfFileId(fileId: string, projects: readonly string[]): strin
   return fileId
 }
 
+/**
+ * One file's evidence read straight from the unpacked numbers: two hidden fields instead of eleven
+ * own ones, so planning 50,000 files allocates a fifth as much. Reads like any `FileEvidence`.
+ */
+class PackedEvidence implements FileEvidence {
+  readonly #numbers: Float64Array
+  readonly #at: number
+
+  constructor(numbers: Float64Array, at: number) {
+    this.#numbers = numbers
+    this.#at = at
+  }
+
+  get runs(): number {
+    return this.#numbers[this.#at]!
+  }
+  get lastStatus(): FileEvidence['lastStatus'] {
+    const status = this.#numbers[this.#at + 1]!
+    return status === 1 ? 'failed' : status === 0 ? 'passed' : null
+  }
+  get predictedMs(): number | null {
+    return toNullable(this.#numbers[this.#at + 2]!)
+  }
+  get timedRuns(): number {
+    return this.#numbers[this.#at + 3]!
+  }
+  get p90Ms(): number | null {
+    return toNullable(this.#numbers[this.#at + 4]!)
+  }
+  get lastSeq(): number {
+    return this.#numbers[this.#at + 5]!
+  }
+  get lastFailedSeq(): number {
+    return this.#numbers[this.#at + 6]!
+  }
+  get failureScore(): number {
+    return this.#numbers[this.#at + 7]!
+  }
+  get ranRuns(): number {
+    return this.#numbers[this.#at + 8]!
+  }
+  get failedRuns(): number {
+    return this.#numbers[this.#at + 9]!
+  }
+  get flips(): number {
+    return this.#numbers[this.#at + 10]!
+  }
+
+  /** The plain form, for JSON and comparisons. */
+  toJSON(): FileEvidence {
+    return plainEvidence(this)
+  }
+}
+
+/** A plain-object copy of any evidence (packed or not). */
+export function plainEvidence(e: FileEvidence): FileEvidence {
+  return {
+    runs: e.runs,
+    lastStatus: e.lastStatus,
+    predictedMs: e.predictedMs,
+    timedRuns: e.timedRuns,
+    p90Ms: e.p90Ms,
+    lastSeq: e.lastSeq,
+    lastFailedSeq: e.lastFailedSeq,
+    failureScore: e.failureScore,
+    ranRuns: e.ranRuns,
+    failedRuns: e.failedRuns,
+    flips: e.flips,
+  }
+}
+
 /** Unpacks the stored form into evidence by file id. */
 export function unpackPlanIndex(stored: StoredPlanIndex): Map<string, FileEvidence> {
   const bytes = Uint8Array.prototype.slice.call(stored.data)
   const numbers = new Float64Array(bytes.buffer, 0, Math.floor(bytes.byteLength / 8))
   const evidence = new Map<string, FileEvidence>()
   const count = Math.min(stored.ids.length, Math.floor(numbers.length / FIELDS))
-  for (let i = 0; i < count; i++) {
-    const at = i * FIELDS
-    const status = numbers[at + 1]!
-    evidence.set(stored.ids[i]!, {
-      runs: numbers[at]!,
-      lastStatus: status === 1 ? 'failed' : status === 0 ? 'passed' : null,
-      predictedMs: toNullable(numbers[at + 2]!),
-      timedRuns: numbers[at + 3]!,
-      p90Ms: toNullable(numbers[at + 4]!),
-      lastSeq: numbers[at + 5]!,
-      lastFailedSeq: numbers[at + 6]!,
-      failureScore: numbers[at + 7]!,
-      ranRuns: numbers[at + 8]!,
-      failedRuns: numbers[at + 9]!,
-      flips: numbers[at + 10]!,
-    })
-  }
+  for (let i = 0; i < count; i++) evidence.set(stored.ids[i]!, new PackedEvidence(numbers, i * FIELDS))
   return evidence
 }

@@ -78,9 +78,10 @@ function round(ms: number): number {
 function planText(plan: Plan, split: ShardSplit | null, shard: { index: number; count: number } | null, lastMisses: ReadonlyMap<string, DeadlineMiss>): string {
   const lines: string[] = []
   const where = shard ? `shard ${shard.index}/${shard.count}, ` : ''
-  lines.push(`policy ${plan.policy}: ${where}${plan.order.length} files on ${plan.workers} worker${plan.workers === 1 ? '' : 's'}, predicted ${describeDuration(plan.predictedMakespanMs)}`)
+  const files = (count: number): string => `${count} file${count === 1 ? '' : 's'}`
+  lines.push(`policy ${plan.policy}: ${where}${files(plan.order.length)} on ${plan.workers} worker${plan.workers === 1 ? '' : 's'}, predicted ${describeDuration(plan.predictedMakespanMs)}`)
   if (plan.seed !== null) lines.push(`seed ${plan.seed} (FLAKELINE_SEED=${plan.seed} or --seed ${plan.seed} repeats this order)`)
-  if (split) lines.push(`shards by predicted duration: ${split.loads.map((load, i) => `${i + 1}: ${split.shards[i]!.length} files, ${describeDuration(load)}`).join('; ')}`)
+  if (split) lines.push(`shards by predicted duration: ${split.loads.map((load, i) => `${i + 1}: ${files(split.shards[i]!.length)}, ${describeDuration(load)}`).join('; ')}`)
   for (const miss of plan.misses) lines.push(`predicted deadline miss: ${miss.fileId} (deadline ${describeDuration(miss.deadlineMs)}, finishes ~${describeDuration(miss.finishMs)} at p90)`)
   lines.push('')
   const rows = [['#', 'file', 'predicted', 'priority', 'deadline', 'start', 'reason']]

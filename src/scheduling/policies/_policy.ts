@@ -34,10 +34,12 @@ export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
+/** 0 for critical up to 3 for low. */
 export function priorityRank(file: PlanFile): number {
   return PRIORITIES.indexOf(file.priority)
 }
 
+/** A probability for people: `21%`, `1.7%`, `<0.1%`. */
 export function percent(p: number): string {
   return p >= 0.1 ? `${Math.round(p * 100)}%` : p >= 0.001 ? `${(p * 100).toFixed(1)}%` : '<0.1%'
 }
@@ -60,10 +62,12 @@ export function failFastReason(file: PlanFile, index: number, context: PolicyCon
   return `${evidenceNote(file)}: p(fail) ${percent(context.probabilities[index]!)} over ${timing}`
 }
 
+/** `deadline 20.0 s (pragma)`. */
 export function deadlineReason(file: PlanFile): string {
   return `deadline ${describeDuration(file.deadlineMs!)}${file.deadlineSource ? ` (${file.deadlineSource})` : ''}`
 }
 
+/** `critical (priorities["tests/smoke/**"])`. */
 export function priorityReason(file: PlanFile): string {
   return `${file.priority}${file.prioritySource ? ` (${file.prioritySource})` : ''}`
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { ErrorCodes, FlakelineError } from '../errors.js'
-import { ChannelLog, type LoggedFrame } from '../transport/channel-log.js'
+import { ChannelLog, NOT_DECODED, type LoggedFrame } from '../transport/channel-log.js'
 import { encodePayload } from '../transport/frame-codec.js'
 import { CloseCodes, DATA_CHANNELS, type DataChannel } from '../transport/protocol.js'
 import { FLAKELINE_VERSION } from '../version.js'
@@ -30,6 +30,7 @@ export class ChannelHub {
   private readonly sessions = new Set<HubSession>()
   private readonly publishers = new Map<string, PublisherPosition>()
   private order = 0
+  private waking = false
   private closed = false
 
   /** Throws `FLAKELINE_E_CONFIG` naming the option when one is invalid. */
@@ -53,9 +54,22 @@ export class ChannelHub {
     if (this.closed) throw new FlakelineError(ErrorCodes.HUB_CLOSED, 'the hub is closed')
     const log = this.logs.get(channel)
     if (!log) throw new FlakelineError(ErrorCodes.PROTOCOL, `cannot publish on channel ${JSON.stringify(channel)}`)
-    const frame = log.append(type, payload, payloadBytes ?? encodePayload(payload), ++this.order)
-    for (const session of this.sessions) session.wake()
+    const frame = log.append(type, payloadBytes ? NOT_DECODED : payload, payloadBytes ?? encodePayload(payload), ++this.order)
+    this.scheduleWake()
     return frame
+  }
+
+  /**
+   * Sessions are woken once per tick, not once per frame: a publisher's message of hundreds of
+   * frames costs every subscriber one check of its lag and one pump.
+   */
+  private scheduleWake(): void {
+    if (this.waking) return
+    this.waking = true
+    queueMicrotask(() => {
+      this.waking = false
+      for (const session of this.sessions) session.wake()
+    })
   }
 
   /** Where the hub is with `publisher`, remembered across its reconnects. */

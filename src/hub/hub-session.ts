@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { ErrorCodes } from '../errors.js'
-import type { LoggedFrame } from '../transport/channel-log.js'
+import { NOT_DECODED, payloadOf, type LoggedFrame } from '../transport/channel-log.js'
+import { Unpackr } from 'msgpackr'
 import { FrameCodec } from '../transport/frame-codec.js'
+import { scanFrames } from '../transport/frame-scan.js'
 import {
   CloseCodes,
   ControlTypes,
@@ -15,6 +17,8 @@ import { SubscriberQueue, plainMessage } from '../transport/subscriber-queue.js'
 import { tokenMatches } from './auth.js'
 import type { ChannelHub, PublisherPosition } from './channel-hub.js'
 import type { HubLink, LinkEvents } from './hub-link.js'
+
+const controlDecoder = new Unpackr({ useRecords: false, mapsAsObjects: true })
 
 /** About this many bytes of frames go into one message. */
 const BATCH_BYTES = 64 * 1024
@@ -55,7 +59,6 @@ export class HubSession implements LinkEvents {
   private readonly queue: SubscriberQueue
   private state: 'hello' | 'open' | 'closed' = 'hello'
   private records = false
-  private readonly decoders = new Map<string, FrameCodec>()
   private readonly encoders = new Map<Channel, FrameCodec>()
   private controlOut: Frame[] = []
   private controlSeq = 0
@@ -86,15 +89,17 @@ export class HubSession implements LinkEvents {
     return this.publisherId
   }
 
-  receive(lane: string, message: Uint8Array): void {
+  receive(_lane: string, message: Uint8Array): void {
     if (this.state === 'closed') return
-    let decoder = this.decoders.get(lane)
-    if (!decoder) this.decoders.set(lane, (decoder = new FrameCodec()))
     try {
-      for (const { frame, payloadBytes } of decoder.decodeWithPayloads(message)) {
+      // Headers are checked and payloads located without decoding them: data payloads are
+      // forwarded as they came (plain MessagePack), only control payloads are decoded.
+      for (const scanned of scanFrames(message)) {
         // A frame may close the session (a wrong token); the rest of the message is ignored.
         if (!this.isOpenOrGreeting()) return
-        this.handle(frame, payloadBytes)
+        const bytes = message.subarray(scanned.payloadStart, scanned.payloadEnd)
+        if (scanned.channel === 'control') this.handle(scanned.type, controlDecoder.unpack(bytes))
+        else this.publish(scanned.channel, scanned.seq, scanned.type, bytes)
       }
     } catch (error) {
       const violation = error instanceof ProtocolViolation ? error : new ProtocolViolation(error instanceof Error ? error.message : String(error))
@@ -118,17 +123,17 @@ export class HubSession implements LinkEvents {
     this.finish()
   }
 
-  private handle(frame: Frame, payloadBytes: Uint8Array | null): void {
-    const [channel, seq, type, payload] = frame
+  private handle(type: string, payload: unknown): void {
     if (this.state === 'hello') {
-      if (channel !== 'control' || type !== ControlTypes.HELLO) throw new ProtocolViolation('the first frame must be a control hello')
+      if (type !== ControlTypes.HELLO) throw new ProtocolViolation('the first frame must be a control hello')
       this.hello(record(payload, 'hello'))
       return
     }
-    if (channel === 'control') {
-      this.control(type, payload)
-      return
-    }
+    this.control(type, payload)
+  }
+
+  private publish(channel: DataChannel, seq: number, type: string, bytes: Uint8Array): void {
+    if (this.state === 'hello') throw new ProtocolViolation('the first frame must be a control hello')
     if (!this.publisher) throw new ProtocolViolation('send a control publish frame before publishing')
     if (seq < 1) throw new ProtocolViolation('published frames are numbered from 1')
     const last = this.publisher.received[channel]
@@ -136,7 +141,10 @@ export class HubSession implements LinkEvents {
     if (seq <= last) return
     if (seq > last + 1) this.hub.publish(channel, 'gap', { publisher: this.publisherId, from: last + 1, to: seq - 1 })
     this.publisher.received[channel] = seq
-    this.hub.publish(channel, type, payload, payloadBytes)
+    // A copy from Node's pool: a frame kept in the replay log must not keep the whole message alive.
+    const copy = Buffer.allocUnsafe(bytes.length)
+    copy.set(bytes)
+    this.hub.publish(channel, type, NOT_DECODED, copy)
   }
 
   private hello(payload: Record<string, unknown>): void {
@@ -258,7 +266,7 @@ export class HubSession implements LinkEvents {
   private encodeData(lane: Channel, batch: LoggedFrame[]): Uint8Array {
     const codec = this.encoder(lane)
     if (!codec.records) return plainMessage(batch)
-    return codec.encode(batch.map((frame): Frame => [frame.channel, frame.seq, frame.type, frame.payload]))
+    return codec.encode(batch.map((frame): Frame => [frame.channel, frame.seq, frame.type, payloadOf(frame)]))
   }
 
   private flushControl(): void {

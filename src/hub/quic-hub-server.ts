@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto'
 import { ErrorCodes, asFlakelineError } from '../errors.js'
 import { QUIC_ALPN } from '../transport/protocol.js'
 import { loadQuic } from '../transport/quic-module.js'
+import { quicTuning } from '../transport/quic-tuning.js'
 import type { ChannelHub } from './channel-hub.js'
 import { QuicLink } from './quic-link.js'
 import type { TlsIdentity } from './self-signed-cert.js'
@@ -13,6 +14,7 @@ export interface QuicListener {
 }
 
 const STOP_TIMEOUT_MS = 2000
+
 
 function arrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
@@ -43,6 +45,7 @@ export async function startQuicListener(
       verifyPeer: false,
       applicationProtos: [QUIC_ALPN],
       maxIdleTimeout: 60_000,
+      ...quicTuning(options.host),
     },
     logger: silentLogger(),
   })

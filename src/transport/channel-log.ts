@@ -1,3 +1,4 @@
+import { Unpackr } from 'msgpackr'
 import { frameHeaderLength } from './frame-bytes.js'
 import type { DataChannel } from './protocol.js'
 
@@ -6,6 +7,7 @@ export interface LoggedFrame {
   channel: DataChannel
   seq: number
   type: string
+  /** The payload, or `NOT_DECODED` until `payloadOf` needs it: a hub forwards most frames without decoding them. */
   payload: unknown
   /** The payload as plain MessagePack: subscribers that did not ask for records get it as is, after a header. */
   payloadBytes: Uint8Array
@@ -13,6 +15,17 @@ export interface LoggedFrame {
   size: number
   /** Arrival order across all channels of the hub, so one connection can send in arrival order. */
   order: number
+}
+
+const payloadDecoder = new Unpackr({ useRecords: false, mapsAsObjects: true })
+
+/** The payload of a frame logged from its bytes alone, until something needs it decoded. */
+export const NOT_DECODED: unique symbol = Symbol('not decoded')
+
+/** A logged frame's payload, decoded from its bytes the first time it is needed and kept. */
+export function payloadOf(frame: LoggedFrame): unknown {
+  if (frame.payload === NOT_DECODED) frame.payload = payloadDecoder.unpack(frame.payloadBytes)
+  return frame.payload
 }
 
 /** How much one channel's log keeps for replay. */

@@ -1,6 +1,5 @@
 import { Packr, Unpackr } from 'msgpackr'
 import { ErrorCodes, FlakelineError } from '../errors.js'
-import { payloadOffset } from './frame-bytes.js'
 import { CHANNELS, type Frame } from './protocol.js'
 
 /** Frame types are short lowercase words, optionally dotted (`run.start`). */
@@ -19,11 +18,6 @@ export function encodePayload(payload: unknown): Uint8Array {
   return Uint8Array.prototype.slice.call(plainPackr.pack(payload))
 }
 
-/** A decoded frame and, when they can be reused as they are, its payload's plain MessagePack bytes. */
-export interface DecodedFrame {
-  frame: Frame
-  payloadBytes: Uint8Array | null
-}
 
 function protocolError(message: string, cause?: unknown): FlakelineError {
   return new FlakelineError(ErrorCodes.PROTOCOL, message, { cause })
@@ -68,34 +62,16 @@ export class FrameCodec {
 
   /** Decodes one message (one or more frames back to back). Throws `FLAKELINE_E_PROTOCOL` on anything else. */
   decode(message: Uint8Array): Frame[] {
-    return this.decodeWithPayloads(message).map((decoded) => decoded.frame)
-  }
-
-  /**
-   * Decodes one message and keeps each payload's bytes (copied) when they are plain MessagePack,
-   * so a hub can forward them without encoding them again. A peer that sent msgpackr records has
-   * payloads that only decode in this connection's context; those get `payloadBytes: null`.
-   */
-  decodeWithPayloads(message: Uint8Array): DecodedFrame[] {
     if (message.length === 0) throw protocolError('an empty message carries no frame')
-    const decoded: DecodedFrame[] = []
+    let values: unknown[]
     try {
-      this.unpackr.unpackMultiple(message, (value: unknown, start?: number, end?: number) => {
-        const frame = validateFrame(value)
-        const offset = this.usesRecords || start === undefined || end === undefined ? -1 : payloadOffset(message, start, end)
-        decoded.push({ frame, payloadBytes: offset < 0 ? null : message.slice(offset, end) })
-      })
+      values = this.unpackr.unpackMultiple(message) as unknown[]
     } catch (error) {
-      if (error instanceof FlakelineError) throw error
       throw protocolError(`not MessagePack: ${error instanceof Error ? error.message : String(error)}`, error)
     }
-    return decoded
+    return values.map(validateFrame)
   }
 
-  /** Whether the peer has defined msgpackr record structures on this connection. */
-  private get usesRecords(): boolean {
-    return ((this.unpackr as unknown as { structures?: unknown[] }).structures?.length ?? 0) > 0
-  }
 }
 
 /** Concatenates byte arrays into one. */

@@ -138,6 +138,11 @@ export class HubClient {
     return this.state === 'open'
   }
 
+  /** Published frames not yet handed to the connection: what a fast publisher can pace itself by. */
+  get backlog(): number {
+    return this.outbox?.unsent ?? 0
+  }
+
   /** Frames a publisher had to forget before the hub got them (the hub shows them as a gap). */
   get lostFrames(): number {
     return this.outbox?.lostFrames ?? 0

@@ -45,6 +45,11 @@ export class PublisherOutbox {
     return this.lost
   }
 
+  /** Frames not yet sent on the current connection. */
+  get unsent(): number {
+    return this.entries.length - this.cursor
+  }
+
   /** Frames kept. */
   get size(): number {
     return this.entries.length - this.head

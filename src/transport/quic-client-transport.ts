@@ -8,6 +8,7 @@ import type { HubAddress } from './hub-url.js'
 import { QUIC_ALPN, type Channel } from './protocol.js'
 import { QuicLane } from './quic-lane.js'
 import { loadQuic } from './quic-module.js'
+import { quicTuning } from './quic-tuning.js'
 
 /** TLS alert "bad certificate" as a QUIC crypto error (0x100 + 42). */
 const BAD_CERTIFICATE = 298
@@ -131,6 +132,7 @@ export async function openQuicTransport(address: HubAddress, options: TransportO
             : {}),
           maxIdleTimeout: 60_000,
           keepAliveIntervalTime: 10_000,
+          ...quicTuning(host),
         },
         logger: silentLogger(),
       },

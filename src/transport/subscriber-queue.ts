@@ -1,4 +1,4 @@
-import type { ChannelLog, LoggedFrame } from './channel-log.js'
+import { payloadOf, type ChannelLog, type LoggedFrame } from './channel-log.js'
 import { frameHeaderLength, writeFrameHeader } from './frame-bytes.js'
 import { encodePayload } from './frame-codec.js'
 import { ControlTypes, LOSSLESS_CHANNELS, type DataChannel } from './protocol.js'
@@ -187,12 +187,12 @@ export class SubscriberQueue {
     const log = this.logs.get('console')!
     let cursor = this.cursors.get('console')!
     const first = log.at(cursor)!
-    const base = first.payload as ConsolePayload
+    const base = payloadOf(first) as ConsolePayload
     let last = first
     let text = typeof base.text === 'string' ? base.text : ''
     let count = base.coalesced ?? 1
     for (let next = log.at(cursor + 1); next && next.type === first.type; next = log.at(cursor + 1)) {
-      const payload = next.payload as ConsolePayload
+      const payload = payloadOf(next) as ConsolePayload
       if (payload.run !== base.run || payload.fileId !== base.fileId || payload.stream !== base.stream || typeof payload.text !== 'string') break
       if (text.length + payload.text.length > MAX_COALESCED_TEXT) break
       text += payload.text
@@ -202,7 +202,7 @@ export class SubscriberQueue {
     }
     this.cursors.set('console', cursor + 1)
     if (last === first) return first
-    const payload = { ...(last.payload as object), text, coalesced: count }
+    const payload = { ...(payloadOf(last) as object), text, coalesced: count }
     const payloadBytes = encodePayload(payload)
     return { ...last, payload, payloadBytes, size: frameHeaderLength('console', last.seq, last.type) + payloadBytes.length }
   }

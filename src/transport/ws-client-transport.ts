@@ -69,6 +69,9 @@ export function openWebSocketTransport(url: string, options: TransportOptions, e
       maxPayload: options.maxMessageBytes,
       perMessageDeflate: false,
       handshakeTimeout: options.connectTimeoutMs,
+      // Masking protects HTTP intermediaries from scripts a browser runs; this client is not a
+      // browser, and a zero mask lets both ends skip XOR-ing every byte.
+      generateMask: (mask: Buffer) => void mask.fill(0),
     })
     let settled = false
     // Errors after the connection opened end in a 'close', which the transport reports.

@@ -2,7 +2,8 @@ import fc from 'fast-check'
 import { Packr } from 'msgpackr'
 import { describe, expect, test } from 'vitest'
 import { ErrorCodes, FlakelineError } from '../../../src/errors.js'
-import { frameBytes, frameHeaderLength, payloadOffset } from '../../../src/transport/frame-bytes.js'
+import { frameBytes, frameHeaderLength } from '../../../src/transport/frame-bytes.js'
+import { scanFrames } from '../../../src/transport/frame-scan.js'
 import { FrameCodec, encodeFrame, encodePayload, validateFrame } from '../../../src/transport/frame-codec.js'
 import type { Frame } from '../../../src/transport/protocol.js'
 
@@ -45,17 +46,9 @@ describe('frames on the wire', () => {
     expect(new FrameCodec().decode(fresh)[0]![3]).toEqual(result)
   })
 
-  test('a plain frame keeps its payload bytes for forwarding; a records frame does not', () => {
-    const [plain] = new FrameCodec().decodeWithPayloads(encodeFrame(['results', 9, 'test', result]))
-    expect(plain!.payloadBytes).toEqual(encodePayload(result))
-    const [recorded] = new FrameCodec().decodeWithPayloads(new FrameCodec({ records: true }).encode([['results', 9, 'test', result]]))
-    expect(recorded!.frame[3]).toEqual(result)
-    expect(recorded!.payloadBytes).toBeNull()
-  })
-
-  test.each([
+  const garbage: Array<[string, Uint8Array, string, string?]> = [
     ['an empty message', new Uint8Array(0), 'empty message'],
-    ['the never-used byte 0xc1', new Uint8Array([0xc1]), 'must be an array'],
+    ['the never-used byte 0xc1', new Uint8Array([0xc1]), 'must be an array', 'the byte 0xc1 is never used'],
     ['a truncated array', new Uint8Array([0x94, 0xa3]), 'not MessagePack'],
     ['a map', encodeFrame({ channel: 'run' } as unknown as Frame), 'must be an array'],
     ['three elements', new Packr({ useRecords: false }).pack(['run', 1, 'x']), 'must be an array'],
@@ -64,8 +57,11 @@ describe('frames on the wire', () => {
     ['a fractional seq', encodeFrame(['run', 1.5, 'x', null]), 'seq must be a non-negative integer'],
     ['a type with markup', encodeFrame(['run', 1, '<b>', null]), 'bad frame type'],
     ['a type that is not a string', new Packr({ useRecords: false }).pack(['run', 1, 7, null]), 'bad frame type'],
-  ])('%s is a protocol error', (_what, bytes, message) => {
+  ]
+
+  test.each(garbage)('%s is a protocol error, for the full decoder and the hub\'s scanner alike', (_what, bytes, message, scannerMessage) => {
     expect(protocolError(() => new FrameCodec().decode(bytes)).message).toContain(message)
+    expect(protocolError(() => scanFrames(bytes)).message).toContain(scannerMessage ?? message)
   })
 
   test('validateFrame accepts dotted lowercase types up to 64 characters', () => {
@@ -87,19 +83,37 @@ describe('frame headers at the byte level', () => {
     }
   })
 
-  test('payloadOffset finds the payload of any plain frame msgpackr writes', () => {
+})
+
+describe("the hub's frame scanner", () => {
+  test('finds every frame and its payload bytes, whatever msgpackr wrote', () => {
+    const value = fc.oneof(fc.jsonValue(), fc.uint8Array(), fc.date({ noInvalidDate: true }), fc.double(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }))
     fc.assert(
-      fc.property(fc.constantFrom('run', 'results', 'console'), fc.maxSafeNat(), fc.stringMatching(/^[a-z][a-z0-9.]{0,40}$/), fc.jsonValue(), (channel, seq, type, payload) => {
-        const bytes = encodeFrame([channel, seq, type, payload] as Frame)
-        const offset = payloadOffset(bytes, 0, bytes.length)
-        expect(Buffer.from(bytes.subarray(offset))).toEqual(Buffer.from(encodePayload(payload)))
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('run', 'results', 'console', 'control'), fc.maxSafeNat(), fc.stringMatching(/^[a-z][a-z0-9.]{0,40}$/), value), { minLength: 1, maxLength: 5 }),
+        (frames) => {
+          const message = Buffer.concat(frames.map((frame) => encodeFrame(frame as Frame)))
+          const scanned = scanFrames(message)
+          expect(scanned.map((frame) => [frame.channel, frame.seq, frame.type])).toEqual(frames.map(([channel, seq, type]) => [channel, seq, type]))
+          scanned.forEach((frame, index) => {
+            expect(Buffer.from(message.subarray(frame.payloadStart, frame.payloadEnd))).toEqual(Buffer.from(encodePayload(frames[index]![3])))
+          })
+        },
+      ),
       { numRuns: 300 },
     )
   })
 
-  test('payloadOffset gives up (-1) on a header it does not know', () => {
-    expect(payloadOffset(new Uint8Array([0x93, 0xa1, 0x61, 0x01]), 0, 4)).toBe(-1)
-    expect(payloadOffset(new Uint8Array([0x94, 0xc0, 0x01, 0xa1, 0x61, 0xc0]), 0, 6)).toBe(-1)
+  test('every truncation of a valid message is refused, never misread', () => {
+    const message = Buffer.concat([encodeFrame(['results', 300, 'test', result]), encodeFrame(['run', 1, 'run.end', { list: [1, 'two', { three: 3 }], bytes: new Uint8Array(40) }])])
+    for (let length = 1; length < message.length; length++) {
+      if (length === encodeFrame(['results', 300, 'test', result]).length) continue
+      expect(() => scanFrames(message.subarray(0, length))).toThrow(FlakelineError)
+    }
+  })
+
+  test('refuses msgpackr records from a publisher: their payloads mean nothing outside its connection', () => {
+    const recorded = new FrameCodec({ records: true }).encode([['results', 1, 'test', result]])
+    expect(protocolError(() => scanFrames(recorded)).message).toContain('msgpackr records are not accepted from publishers')
   })
 })

@@ -12,6 +12,22 @@ import { newRunId } from './run-id.js'
 import { LivePublisher } from '../live/live-publisher.js'
 import type { ConsoleEntry, StartedFile } from '../live/live-frames.js'
 
+
+/** The stored record of a file result (field by field: a spread with more properties is slow in V8). */
+function fileRecord(file: FileResult, runSeq: number): FileRecord {
+  return {
+    fileId: file.fileId,
+    project: file.project,
+    path: file.path,
+    runSeq,
+    status: file.status,
+    durationMs: file.durationMs,
+    startedAt: file.startedAt,
+    fileError: file.fileError,
+    tests: file.tests,
+  }
+}
+
 /** What a reporter knows when the run starts. */
 export interface RunStart {
   runner: RunnerName
@@ -144,7 +160,7 @@ export class RunRecorder {
       .then(async () => {
         if (!this.store || !this.run || this.failure) return
         const seq = this.run.seq
-        await this.store.recordFiles(batch.map((file) => ({ ...file, runSeq: seq })))
+        await this.store.recordFiles(batch.map((file) => fileRecord(file, seq)))
       })
       .catch((error: unknown) => this.fail(error, ErrorCodes.STORE_WRITE, 'cannot record results'))
   }

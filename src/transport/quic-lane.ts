@@ -1,4 +1,6 @@
 import type QUICStream from '@matrixai/quic/QUICStream.js'
+import { performance } from 'node:perf_hooks'
+import { concat } from './frame-codec.js'
 import { LengthPrefixDecoder, withLengthPrefix } from './length-prefix.js'
 
 /** What a lane tells its owner. */
@@ -11,6 +13,15 @@ export interface QuicLaneEvents {
   /** The peer finished or reset the stream. */
   ended(): void
 }
+
+/**
+ * `@matrixai/quic` costs about a millisecond of CPU per stream write on each side (events, abort
+ * signals and errors it builds per datagram and per stream), whatever the write's size, so it
+ * sustains only a few hundred writes a second. Messages written within this window of the last
+ * write go out together as one write: at most this much latency is added, and the library's
+ * per-write cost is paid per window, not per message.
+ */
+const COALESCE_MS = 16
 
 /**
  * One QUIC stream carrying length-prefixed messages both ways. Writes are not awaited by the
@@ -26,6 +37,10 @@ export class QuicLane {
   private blocked = false
   private last: Promise<void> = Promise.resolve()
   private closed = false
+  /** Messages (length-prefixed) waiting for the coalescing window to end. */
+  private held: Uint8Array[] = []
+  private heldTimer: NodeJS.Timeout | null = null
+  private lastWriteAt = -Infinity
 
   constructor(stream: QUICStream, options: { maxMessageBytes: number; highWaterBytes: number }, events: QuicLaneEvents) {
     this.stream = stream
@@ -44,6 +59,21 @@ export class QuicLane {
     if (this.closed) return
     const bytes = withLengthPrefix(message)
     this.pendingBytes += bytes.length
+    if (this.pendingBytes >= this.highWaterBytes) this.blocked = true
+    this.held.push(bytes)
+    if (this.heldTimer) return
+    const wait = this.lastWriteAt + COALESCE_MS - performance.now()
+    if (wait <= 0) this.writeHeld()
+    else this.heldTimer = setTimeout(() => this.writeHeld(), wait)
+  }
+
+  private writeHeld(): void {
+    if (this.heldTimer) clearTimeout(this.heldTimer)
+    this.heldTimer = null
+    if (this.held.length === 0) return
+    const bytes = this.held.length === 1 ? this.held[0]! : concat(this.held)
+    this.held = []
+    this.lastWriteAt = performance.now()
     this.last = this.writer.write(bytes).then(
       () => {
         this.pendingBytes -= bytes.length
@@ -56,11 +86,11 @@ export class QuicLane {
         this.pendingBytes -= bytes.length
       },
     )
-    if (this.pendingBytes >= this.highWaterBytes) this.blocked = true
   }
 
-  /** Resolves when quiche has accepted everything written so far. */
+  /** Resolves when quiche has accepted everything written so far (held messages are written now). */
   flushed(): Promise<void> {
+    this.writeHeld()
     return this.last
   }
 
@@ -84,6 +114,7 @@ export class QuicLane {
   /** Ends the stream after what was written (FIN). Idempotent; never rejects. */
   async close(): Promise<void> {
     if (this.closed) return
+    this.writeHeld()
     this.closed = true
     await this.last
     await this.writer.close().catch(() => {})

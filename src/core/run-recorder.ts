@@ -172,7 +172,11 @@ export class RunRecorder {
   async finish(status: Exclude<RunStatus, 'running'>, endedAt = Date.now()): Promise<RunRecord | null> {
     if (this.finished) return this.run
     this.finished = true
-    this.flush()
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    // The last files go in the run's closing transaction: one commit at the end, not three.
+    const lastFiles = this.queue
+    this.queue = []
     await this.writes
     await this.ready
     const store = this.store
@@ -186,8 +190,7 @@ export class RunRecorder {
         this.notices.info(`${miss.fileId} missed its deadline: finished at ${describeDuration(miss.finishedMs)}, deadline ${describeDuration(miss.deadlineMs)}`)
       }
       try {
-        await store.updatePlanIndex(this.recordedFiles)
-        await store.updateRun(run)
+        await store.finishRun(lastFiles.map((file) => fileRecord(file, run!.seq)), run, this.recordedFiles)
         if (run.seq % COMPACT_EVERY_RUNS === 0) await store.compact()
       } catch (error) {
         this.fail(error, ErrorCodes.STORE_WRITE, 'cannot close the run record')

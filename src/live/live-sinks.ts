@@ -2,7 +2,7 @@ import type { ResolvedOptions } from '../config/load-options.js'
 import type { Notices } from '../core/notices.js'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { HubServer } from '../hub/hub-server.js'
-import { HubClient } from '../transport/hub-client.js'
+import type { HubClient } from '../transport/hub-client.js'
 import type { DataChannel } from '../transport/protocol.js'
 
 /** Where live frames go. `publish` never blocks; `close` is bounded and returns a problem instead of rejecting. */
@@ -17,26 +17,46 @@ const FLUSH_TIMEOUT_MS = 3000
 const UNREACHABLE_FLUSH_MS = 300
 /** Subscribers of an in-process hub get this long to receive the end of the run before it closes. */
 const SETTLE_TIMEOUT_MS = 1000
-/** Frames kept while an in-process hub is still starting. */
+/** Frames kept while an in-process hub is still starting, or a hub client's modules still load. */
 const MAX_EARLY_FRAMES = 10_000
 
-/** Publishes to a remote hub through a `HubClient`, which reconnects and resends on its own. */
+/**
+ * Publishes to a remote hub through a `HubClient`, which reconnects and resends on its own. The
+ * client's modules (ws, QUIC) are loaded only when a run streams, so frames wait while they load.
+ */
 class RemoteSink implements LiveSink {
-  private readonly client: HubClient
+  private client: HubClient | null = null
+  private early: Array<[DataChannel, string, unknown]> | null = []
+  private readonly loading: Promise<FlakelineError | null>
 
-  constructor(client: HubClient) {
-    this.client = client
+  constructor(open: Promise<HubClient>) {
+    this.loading = open.then(
+      (client) => {
+        this.client = client
+        for (const [channel, type, payload] of this.early ?? []) client.publish(channel, type, payload)
+        this.early = null
+        return null
+      },
+      (error: unknown) => {
+        this.early = null
+        return asFlakelineError(error, ErrorCodes.HUB_UNREACHABLE, 'cannot publish to the live hub')
+      },
+    )
   }
 
   publish(channel: DataChannel, type: string, payload: unknown): void {
-    this.client.publish(channel, type, payload)
+    if (this.client) this.client.publish(channel, type, payload)
+    else if (this.early && this.early.length < MAX_EARLY_FRAMES) this.early.push([channel, type, payload])
   }
 
   async close(): Promise<FlakelineError | null> {
-    const flushed = await this.client.flush(this.client.connected ? FLUSH_TIMEOUT_MS : UNREACHABLE_FLUSH_MS)
-    await this.client.close()
+    const problem = await this.loading
+    const client = this.client
+    if (!client) return problem
+    const flushed = await client.flush(client.connected ? FLUSH_TIMEOUT_MS : UNREACHABLE_FLUSH_MS)
+    await client.close()
     if (flushed) return null
-    return new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `the hub at ${this.client.address.url} did not confirm every live frame; the run's results are in the store`)
+    return new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `the hub at ${client.address.url} did not confirm every live frame; the run's results are in the store`)
   }
 }
 
@@ -79,7 +99,9 @@ class InProcessSink implements LiveSink {
 /** The sink the options ask for: an in-process hub for `serve`, a `HubClient` for `hub`. */
 export function openLiveSink(options: ResolvedOptions, publisher: string, notices: Notices, onProblem: (error: FlakelineError) => void): LiveSink {
   if (options.hub) {
-    return new RemoteSink(new HubClient({ url: options.hub, token: options.token!, publisher, client: 'flakeline-reporter', onProblem }))
+    const hub = options.hub
+    const client = import('../transport/hub-client.js').then(({ HubClient }) => new HubClient({ url: hub, token: options.token!, publisher, client: 'flakeline-reporter', onProblem }))
+    return new RemoteSink(client)
   }
   const serve = typeof options.serve === 'object' ? options.serve : { port: typeof options.serve === 'number' ? options.serve : 0 }
   const start = import('../hub/hub-server.js').then(({ HubServer }) =>

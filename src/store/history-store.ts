@@ -368,20 +368,34 @@ export class HistoryStore {
    * per run; a run killed before it leaves its files' entries one run behind until the next run.
    */
   async updatePlanIndex(fileIds: Iterable<string>): Promise<void> {
-    const ids = Array.from(new Set(fileIds))
-    await this.write('the plan index', () => {
-      const stored = this.meta.get('planIndex') as StoredPlanIndex | undefined
-      const projects = new Set<string>(stored?.projects ?? [])
-      const evidence = stored ? unpackPlanIndex(stored) : this.evidenceFromWindows(projects)
-      for (const id of ids) {
-        const stored = this.files.get(id)
-        if (stored) {
-          evidence.set(id, fileEvidence(new HistoryWindow(copyBytes(stored.window))))
-          projects.add(stored.project)
-        } else evidence.delete(id)
-      }
-      this.meta.put('planIndex', packPlanIndex(evidence, projects))
+    await this.write('the plan index', () => this.applyPlanIndex(fileIds))
+  }
+
+  /**
+   * Closes a run in one transaction (one commit, where separate writes would each wait for one):
+   * its last file results, the plan index entries of every file it recorded, and its run record.
+   */
+  async finishRun(lastFiles: readonly FileRecord[], run: RunRecord, recordedFileIds: Iterable<string>): Promise<void> {
+    await this.write(`the end of run ${run.id}`, () => {
+      for (const record of lastFiles) this.applyFileRecord(record)
+      this.applyPlanIndex(recordedFileIds)
+      this.runs.put(run.seq, run)
     })
+  }
+
+  private applyPlanIndex(fileIds: Iterable<string>): void {
+    const ids = Array.from(new Set(fileIds))
+    const stored = this.meta.get('planIndex') as StoredPlanIndex | undefined
+    const projects = new Set<string>(stored?.projects ?? [])
+    const evidence = stored ? unpackPlanIndex(stored) : this.evidenceFromWindows(projects)
+    for (const id of ids) {
+      const stored = this.files.get(id)
+      if (stored) {
+        evidence.set(id, fileEvidence(new HistoryWindow(copyBytes(stored.window))))
+        projects.add(stored.project)
+      } else evidence.delete(id)
+    }
+    this.meta.put('planIndex', packPlanIndex(evidence, projects))
   }
 
   /**

@@ -66,6 +66,19 @@ describe('recording', () => {
     expect(store.latestRun()).toEqual(runs[2])
   })
 
+  test('finishRun closes a run in one write: its last files, their plan index entries and the run record', async () => {
+    const store = scratch.open(scratch.dir(), { historyLimit: 10 })
+    const run = await store.beginRun(newRun({ id: 'closing' }))
+    await store.recordFiles([{ ...fileRecord(0, 'early.test.ts', 'passed', 5), runSeq: run.seq }])
+    const late = { ...fileRecord(0, 'late.test.ts', 'failed', 9, [testRecord('late > breaks', 'failed')]), runSeq: run.seq }
+    await store.finishRun([late], { ...run, status: 'failed', failed: 1, endedAt: 10 }, ['early.test.ts', 'late.test.ts'])
+    expect([...store.planEvidence().keys()].sort()).toEqual(['early.test.ts', 'late.test.ts'])
+    expect(store.planEvidence().get('late.test.ts')).toMatchObject({ runs: 1, lastStatus: 'failed', lastSeq: run.seq })
+    expect(store.fileWindows().get('late.test.ts')?.entries().map((entry) => entry.status)).toEqual(['failed'])
+    expect(store.latestRun()).toMatchObject({ id: 'closing', status: 'failed', failed: 1, endedAt: 10 })
+    expect(store.verify()).toEqual([])
+  })
+
   test('file results land in windows, detail records and test histories', async () => {
     const store = scratch.open(scratch.dir(), { historyLimit: 10 })
     const adds = testRecord('math > adds', 'passed', { durationMs: 3, startedAt: 1_100, location: { line: 4, column: 3 } })

@@ -112,6 +112,8 @@ export class HubClient {
   private scheduled = false
   private pings = new Map<number, (received: Record<DataChannel, number> | null) => void>()
   private pingId = 0
+  /** The message of the last `error` frame from the hub on this connection. */
+  private hubError: string | null = null
   private readonly firstReady = deferred<void>()
   private connection: Deferred<void> = deferred<void>()
   private closing: Promise<void> | null = null
@@ -175,7 +177,10 @@ export class HubClient {
       try {
         const { code, reason } = await this.connectOnce()
         if (this.isClosed()) return
-        const fatal = fatalClose(code, reason)
+        // The hub says why in an `error` frame before it closes; the close reason alone is a word.
+        const said = this.hubError
+        this.hubError = null
+        const fatal = fatalClose(code, said ? `${reason ? `${reason}: ` : ''}${said}` : reason)
         if (fatal) return this.giveUp(fatal)
         last =
           code === CloseCodes.TOO_SLOW
@@ -217,6 +222,7 @@ export class HubClient {
     const closed = deferred<{ code: number; reason: string }>()
     this.codecs = new Map()
     this.controlSeq = 0
+    this.hubError = null
     this.publishing = false
     const events = {
       message: (lane: string, message: Uint8Array) => this.receive(lane, message),
@@ -308,6 +314,10 @@ export class HubClient {
         }
         return
       }
+      case ControlTypes.ERROR:
+        if (typeof body.message === 'string') this.hubError = body.message.slice(0, 500)
+        this.options.onNotice?.(type, payload)
+        return
       default:
         this.options.onNotice?.(type, payload)
     }

@@ -123,6 +123,30 @@ export class FrameCollector {
     })
   }
 
+  /**
+   * The frames of each channel in the order received, channel by channel. Each channel's order
+   * is the protocol's promise; how channels interleave is not (QUIC gives each its own stream).
+   */
+  get perChannel(): Record<string, Frame[]> {
+    const channels: Record<string, Frame[]> = {}
+    for (const frame of this.frames) (channels[frame[0]] ??= []).push(frame)
+    return channels
+  }
+
+  /**
+   * Resolves once no frame has arrived for `quietMs`. Over QUIC the channels travel on separate
+   * streams, so the end of the run on `run` can arrive before the last frames on `results`.
+   */
+  async settled(quietMs = 300, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const count = this.frames.length
+      await new Promise((resolve) => setTimeout(resolve, quietMs))
+      if (this.frames.length === count) return
+      if (Date.now() > deadline) throw new Error(`frames still arriving after ${timeoutMs} ms`)
+    }
+  }
+
   /** Frames of one type. */
   of(type: string): Frame[] {
     return this.frames.filter((frame) => frame[2] === type)

@@ -27,10 +27,11 @@ const MAX_EARLY_FRAMES = 10_000
 class RemoteSink implements LiveSink {
   private client: HubClient | null = null
   private early: Array<[DataChannel, string, unknown]> | null = []
-  private readonly loading: Promise<FlakelineError | null>
+  /** Resolves with the problem when the client could not be made, null once it is. */
+  readonly problem: Promise<FlakelineError | null>
 
   constructor(open: Promise<HubClient>) {
-    this.loading = open.then(
+    this.problem = open.then(
       (client) => {
         this.client = client
         for (const [channel, type, payload] of this.early ?? []) client.publish(channel, type, payload)
@@ -50,7 +51,7 @@ class RemoteSink implements LiveSink {
   }
 
   async close(): Promise<FlakelineError | null> {
-    const problem = await this.loading
+    const problem = await this.problem
     const client = this.client
     if (!client) return problem
     const flushed = await client.flush(client.connected ? FLUSH_TIMEOUT_MS : UNREACHABLE_FLUSH_MS)
@@ -101,7 +102,10 @@ export function openLiveSink(options: ResolvedOptions, publisher: string, notice
   if (options.hub) {
     const hub = options.hub
     const client = import('../transport/hub-client.js').then(({ HubClient }) => new HubClient({ url: hub, token: options.token!, publisher, client: 'flakeline-reporter', onProblem }))
-    return new RemoteSink(client)
+    const sink = new RemoteSink(client)
+    // A client that cannot even be made is warned at once, not at the end of the run.
+    void sink.problem.then((problem) => problem && onProblem(problem))
+    return sink
   }
   const serve = typeof options.serve === 'object' ? options.serve : { port: typeof options.serve === 'number' ? options.serve : 0 }
   const start = import('../hub/hub-server.js').then(({ HubServer }) =>

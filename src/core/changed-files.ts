@@ -76,7 +76,8 @@ export async function changedPaths(root: string, sinceCommit: string | null): Pr
   if (top === null) return null
   const base = sinceCommit && /^[0-9a-f]{7,64}$/.test(sinceCommit) ? sinceCommit : null
   if (top === undefined) return changedPathsByDiff(root, base ?? 'HEAD')
-  const status = await git(root, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--no-renames', '--', '.'])
+  // --no-optional-locks: status would otherwise refresh and rewrite the index, racing the user's own git.
+  const status = await git(root, ['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--no-renames', '--', '.'])
   if (status === null) return changedPathsByDiff(root, base ?? 'HEAD')
   const { head, paths } = parseStatus(status)
   const prefix = relative(top, realpathSync(root)).split(sep).join('/')

@@ -64,11 +64,29 @@ export function breakTies(sorted: number[], keys: Float64Array, tieBreak: (a: nu
   let start = 0
   for (let i = 1; i <= sorted.length; i++) {
     if (i < sorted.length && keys[sorted[i]!] === keys[sorted[start]!]) continue
-    if (i - start > 1) {
+    if (i - start > SHORT_RUN) {
       const run = sorted.slice(start, i).sort(tieBreak)
       for (let j = 0; j < run.length; j++) sorted[start + j] = run[j]!
-    }
+    } else if (i - start > 1) insertionSort(sorted, start, i, tieBreak)
     start = i
   }
   return sorted
+}
+
+/**
+ * Runs of equal keys are mostly pairs (two files with the same measured duration): sorted in place,
+ * without the copy and the library sort a long run needs.
+ */
+const SHORT_RUN = 8
+
+function insertionSort(values: number[], start: number, end: number, compare: (a: number, b: number) => number): void {
+  for (let i = start + 1; i < end; i++) {
+    const value = values[i]!
+    let j = i - 1
+    while (j >= start && compare(values[j]!, value) > 0) {
+      values[j + 1] = values[j]!
+      j--
+    }
+    values[j + 1] = value
+  }
 }

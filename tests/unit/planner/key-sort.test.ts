@@ -41,4 +41,16 @@ describe('sortByKeyDescending', () => {
     const keys = Float64Array.from([3, 1, 3, 2, 1])
     expect(breakTies([2, 0, 3, 4, 1], keys, (a, b) => a - b)).toEqual([0, 2, 3, 1, 4])
   })
+
+  test('breakTies sorts short and long runs alike: like a full sort by (key descending, tie-break)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 200 }), (values) => {
+        const keys = Float64Array.from(values)
+        const members = Array.from(keys, (_, i) => i)
+        const byId = (a: number, b: number): number => (a * 7919) % 211 - (b * 7919) % 211 || a - b
+        const expected = members.slice().sort((a, b) => keys[b]! - keys[a]! || byId(a, b))
+        expect(breakTies(sortByKeyDescending(members, keys), keys, byId)).toEqual(expected)
+      }),
+    )
+  })
 })

@@ -35,4 +35,16 @@ export class Notices {
   info(message: string): void {
     if (!this.quiet) this.sink(`flakeline: ${message}`)
   }
+
+  /**
+   * Prints an informational line the first time it is given: for facts about the setup (a limit
+   * that applies, a feature that is off) that would repeat on every plan of a watch session or of
+   * a multi-project run without saying anything new.
+   */
+  infoOnce(message: string): void {
+    const line = `flakeline: ${message}`
+    if (this.seen.has(line)) return
+    this.seen.add(line)
+    this.info(message)
+  }
 }

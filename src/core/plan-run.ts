@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import { loadOptions, type ResolvedOptions } from '../config/load-options.js'
 import { HistoryStore } from '../store/history-store.js'
-import { NO_EVIDENCE, type FileEvidence } from '../scheduling/file-evidence.js'
-import { suiteModel } from '../scheduling/failure-model.js'
+import { NO_EVIDENCE, type EvidenceLookup } from '../scheduling/file-evidence.js'
+import { suiteModel, type SuiteModel } from '../scheduling/failure-model.js'
 import { compileScheduleRules, scheduleOf, type FileSchedule } from '../scheduling/file-schedule.js'
 import { describeDuration } from '../scheduling/duration-text.js'
 import { planFiles } from '../scheduling/plan-files.js'
@@ -47,7 +47,9 @@ export interface ShardRequest extends PlanRequest {
 /** Everything a plan or a shard split reads from history, and the options it was read with. */
 interface Loaded {
   options: ResolvedOptions
-  evidence: Map<string, FileEvidence>
+  evidence: EvidenceLookup
+  /** The suite model of every file in the store. */
+  suite: SuiteModel
   /** Paths changed since the last recorded run (git), when asked for; null outside git. */
   changes: Promise<Set<string> | null> | null
 }
@@ -66,13 +68,14 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
     notices.warn(problem)
   }
   if (!options.enabled) return null
-  if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), changes: null }
+  if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), suite: suiteModel([]), changes: null }
   let store: HistoryStore | undefined
   try {
     store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
     // git runs in child processes while this process unpacks the evidence.
     const changes = gitChanges(options, store.latestRun()?.code.commit ?? null)
-    return { options, evidence: store.planEvidence(), changes }
+    const index = store.readPlanIndex()
+    return { options, evidence: index, suite: index.suite, changes }
   } catch (error) {
     const cause = asFlakelineError(error, ErrorCodes.SEQUENCER, 'unexpected failure')
     const detail = cause.code === ErrorCodes.SEQUENCER ? cause.message : `${cause.code}: ${cause.message}`
@@ -89,14 +92,14 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
 export function planFilesOf(
   request: Pick<PlanRequest, 'root' | 'fileIds' | 'paths'>,
   options: Pick<ResolvedOptions, 'deadlines' | 'priorities'>,
-  evidence: ReadonlyMap<string, FileEvidence>,
+  evidence: EvidenceLookup,
   changes: readonly FileChange[] | null,
   notices: Notices,
 ): PlanFile[] {
   const rules = compileScheduleRules(options)
   const paths = request.paths ?? request.fileIds
   const readFiles = request.fileIds.length <= PRAGMA_FILE_LIMIT
-  if (!readFiles) notices.info(`${request.fileIds.length} files: @flakeline-* pragmas are read only in suites of up to ${PRAGMA_FILE_LIMIT} files; config globs still apply`)
+  if (!readFiles) notices.infoOnce(`${request.fileIds.length} files: @flakeline-* pragmas are read only in suites of up to ${PRAGMA_FILE_LIMIT} files; config globs still apply`)
   const anyRules = rules.priorities.length > 0 || rules.deadlines.length > 0
   const files = new Array<PlanFile>(request.fileIds.length)
   for (let i = 0; i < files.length; i++) {
@@ -137,7 +140,7 @@ export async function planRun(request: PlanRequest): Promise<Plan | null> {
   const notices = request.notices ?? processNotices
   const loaded = await loadHistory(request, notices, 'order')
   if (!loaded || loaded.options.policy === 'default') return null
-  const { options, evidence } = loaded
+  const { options, evidence, suite } = loaded
   const paths = request.paths ?? request.fileIds
   const noHistory = evidence.size === 0
   const changed = noHistory ? null : await loaded.changes
@@ -151,7 +154,7 @@ export async function planRun(request: PlanRequest): Promise<Plan | null> {
     policy: noHistory ? 'priority' : options.policy,
     workers: options.workers ?? request.workers ?? 1,
     seed: options.seed ?? randomInt(0, 2 ** 32 - 1),
-    suite: suiteModel(evidence.values()),
+    suite,
     explain: request.explain ?? false,
   })
   announce(plan, notices)

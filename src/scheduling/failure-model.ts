@@ -80,10 +80,11 @@ export function priorProbability(durationMs: number, suite: SuiteModel): number 
  * - its recency-weighted failure score, because a file that just failed usually fails again
  *   (a broken test stays broken until fixed: on the development data ~20% of files that failed
  *   failed again in their next run, against ~0.2% of the rest).
- * Files never run, or changed since the last run, get the prior raised by a factor.
+ * Files never run, or changed since the last run, get the prior raised by a factor. `durationMs` is
+ * the assumed duration, when the caller has it already.
  */
-export function failureProbability(evidence: FileEvidence, change: FileChange, suite: SuiteModel): number {
-  const prior = priorProbability(assumedDurationMs(evidence, suite), suite)
+export function failureProbability(evidence: FileEvidence, change: FileChange, suite: SuiteModel, durationMs = assumedDurationMs(evidence, suite)): number {
+  const prior = priorProbability(durationMs, suite)
   let p: number
   if (evidence.ranRuns === 0) p = prior * NEVER_RUN_FACTOR
   else {

@@ -25,6 +25,12 @@ export interface FileEvidence {
   flips: number
 }
 
+/** Evidence by file id, as the planner reads it: a `Map`, or the store's plan index. */
+export interface EvidenceLookup {
+  readonly size: number
+  get(fileId: string): FileEvidence | undefined
+}
+
 /** Durations come from the newest runs only: suites change, old timings mislead. */
 const TIMING_RUNS = 5
 const QUANTILE_RUNS = 20

@@ -41,9 +41,11 @@ export function policyContext(files: readonly PlanFile[], settings: PlanSettings
   const probabilities = new Float64Array(count)
   for (let i = 0; i < count; i++) {
     const file = files[i]!
-    durations[i] = assumedDurationMs(file.evidence, settings.suite)
-    pessimistic[i] = Math.max(durations[i]!, pessimisticDurationMs(file.evidence, settings.suite))
-    probabilities[i] = failureProbability(file.evidence, file.change, settings.suite)
+    const duration = assumedDurationMs(file.evidence, settings.suite)
+    durations[i] = duration
+    // Only deadlines read the pessimistic duration; other files keep the assumed one.
+    pessimistic[i] = file.deadlineMs === null ? duration : Math.max(duration, pessimisticDurationMs(file.evidence, settings.suite))
+    probabilities[i] = failureProbability(file.evidence, file.change, settings.suite, duration)
   }
   return { workers: Math.max(1, settings.workers), seed: settings.seed >>> 0, suite: settings.suite, durations, pessimistic, probabilities }
 }

@@ -5,7 +5,7 @@ import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { FileHistory, FileRecord, HistoryEntry, RunRecord, TestHistory, TestRecord } from '../records.js'
 import { HistoryWindow } from './history-window.js'
 import { fileEvidence, type FileEvidence } from '../scheduling/file-evidence.js'
-import { packPlanIndex, unpackPlanIndex, type StoredPlanIndex } from './plan-index.js'
+import { PlanIndex, isStoredPlanIndex, packPlanIndex, unpackPlanIndex } from './plan-index.js'
 
 /** Schema of the records in the store; a store with a higher number is refused, not misread. */
 export const SCHEMA_VERSION = 1
@@ -344,13 +344,20 @@ export class HistoryStore {
 
   /** The plan index: evidence by file id, and the project names that prefix file ids. */
   planIndex(): { evidence: Map<string, FileEvidence>; projects: string[] } {
+    const index = this.readPlanIndex()
+    return { evidence: index.toMap(), projects: [...index.projects] }
+  }
+
+  /**
+   * The plan index as the sequencers read it: lookups by file id without unpacking every file, and
+   * the suite model stored with it.
+   */
+  readPlanIndex(): PlanIndex {
     return this.read('the plan index', () => {
-      const stored = this.meta.get('planIndex') as StoredPlanIndex | undefined
-      if (stored && Array.isArray(stored.ids) && stored.data instanceof Uint8Array) {
-        return { evidence: unpackPlanIndex(stored), projects: Array.isArray(stored.projects) ? stored.projects.filter((p) => typeof p === 'string') : [] }
-      }
+      const stored = this.meta.get('planIndex')
+      if (isStoredPlanIndex(stored)) return new PlanIndex(stored)
       const projects = new Set<string>()
-      return { evidence: this.evidenceFromWindows(projects), projects: Array.from(projects).filter(Boolean) }
+      return new PlanIndex(packPlanIndex(this.evidenceFromWindows(projects), projects))
     })
   }
 
@@ -385,7 +392,8 @@ export class HistoryStore {
 
   private applyPlanIndex(fileIds: Iterable<string>): void {
     const ids = Array.from(new Set(fileIds))
-    const stored = this.meta.get('planIndex') as StoredPlanIndex | undefined
+    const read = this.meta.get('planIndex')
+    const stored = isStoredPlanIndex(read) ? read : undefined
     const projects = new Set<string>(stored?.projects ?? [])
     const evidence = stored ? unpackPlanIndex(stored) : this.evidenceFromWindows(projects)
     for (const id of ids) {

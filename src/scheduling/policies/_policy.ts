@@ -10,7 +10,7 @@ export interface PolicyContext {
   suite: SuiteModel
   /** Assumed duration of each file (prediction, or the suite median for files never timed). */
   durations: Float64Array
-  /** Pessimistic (p90) duration of each file, for deadlines. */
+  /** Pessimistic (p90) duration of each file with a deadline (the assumed duration for the others). */
   pessimistic: Float64Array
   /** Probability that each file fails this run. */
   probabilities: Float64Array

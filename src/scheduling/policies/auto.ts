@@ -1,7 +1,7 @@
 import { PRIORITIES, type PlanFile } from '../plan-types.js'
 import { describeDuration } from '../duration-text.js'
-import { WorkerPoolSimulation, longestFirstMakespan } from '../worker-pool-simulation.js'
-import { byKeyDescending, compareIds, deadlineReason, failFastReason, priorityRank, priorityReason, type PolicyContext, type PolicyOrder } from './_policy.js'
+import { WorkerPoolSimulation } from '../worker-pool-simulation.js'
+import { byKeyDescending, compareIds, deadlineReason, failFastReason, indices, priorityRank, priorityReason, type PolicyContext, type PolicyOrder } from './_policy.js'
 import { PACKING_SLACK } from './deadlines.js'
 
 /**
@@ -16,12 +16,14 @@ import { PACKING_SLACK } from './deadlines.js'
  * 4. except that a long file that would otherwise start too late to finish by the run's target end
  *    (the longest-first makespan plus `PACKING_SLACK`) starts now, so one long file does not run
  *    alone at the end while the other workers idle. With one worker the end does not depend on the
- *    order, and this rule never fires.
+ *    order, and this rule never fires (and the files are not sorted by length at all).
  */
 export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): PolicyOrder {
   const { durations, probabilities, workers } = context
   const pool = new WorkerPoolSimulation(workers)
-  const target = workers > 1 ? longestFirstMakespan(durations, workers) * (1 + PACKING_SLACK) : Infinity
+  // One sort by length serves both the target (longest-first makespan) and every class's packing.
+  const allByLength = workers > 1 ? byKeyDescending(files, indices(files.length), durations) : null
+  const target = allByLength ? makespanInOrder(allByLength, durations, workers) * (1 + PACKING_SLACK) : Infinity
   const order: number[] = []
   /** Why each file was placed: by deadline, packed early, or fail-fast. */
   const packed = new Uint8Array(files.length)
@@ -32,9 +34,14 @@ export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): 
   const ratio = new Float64Array(files.length)
   for (let i = 0; i < files.length; i++) ratio[i] = probabilities[i]! / durations[i]!
   const byClass = PRIORITIES.map(() => [] as number[])
-  files.forEach((file, index) => byClass[priorityRank(file)]!.push(index))
+  const classOf = new Uint8Array(files.length)
+  files.forEach((file, index) => {
+    classOf[index] = priorityRank(file)
+    byClass[classOf[index]!]!.push(index)
+  })
   const taken = new Uint8Array(files.length)
-  for (const members of byClass) {
+  for (const [rank, members] of byClass.entries()) {
+    if (members.length === 0) continue
     const withDeadline = members
       .filter((i) => files[i]!.deadlineMs !== null)
       .sort((a, b) => files[a]!.deadlineMs! - files[b]!.deadlineMs! || compareIds(files[a]!.fileId, files[b]!.fileId))
@@ -42,17 +49,21 @@ export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): 
 
     const rest = members.filter((i) => files[i]!.deadlineMs === null)
     const byRatio = byKeyDescending(files, rest, ratio)
-    const byLength = byKeyDescending(files, rest, durations)
+    // The class's files without a deadline, longest first, in the order of the one sort above.
+    const byLength = !allByLength || rest.length === files.length ? (allByLength ?? []) : allByLength.filter((i) => classOf[i] === rank && files[i]!.deadlineMs === null)
     let nextByRatio = 0
     let nextByLength = 0
     for (let placed = 0; placed < rest.length; placed++) {
       while (taken[byRatio[nextByRatio]!]) nextByRatio++
-      while (taken[byLength[nextByLength]!]) nextByLength++
       const best = byRatio[nextByRatio]!
-      const longest = byLength[nextByLength]!
-      // The next chance to start anything is when a worker frees up after this dispatch.
-      const nextChance = Math.min(pool.secondStart, pool.nextStart + durations[best]!)
-      const pick = longest !== best && target - durations[longest]! < nextChance ? longest : best
+      let pick = best
+      if (allByLength) {
+        while (taken[byLength[nextByLength]!]) nextByLength++
+        const longest = byLength[nextByLength]!
+        // The next chance to start anything is when a worker frees up after this dispatch.
+        const nextChance = Math.min(pool.secondStart, pool.nextStart + durations[best]!)
+        if (longest !== best && target - durations[longest]! < nextChance) pick = longest
+      }
       packed[pick] = pick === best ? 0 : 1
       taken[pick] = 1
       place(pick)
@@ -68,4 +79,11 @@ export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): 
       return `${prefix}fail-fast: ${failFastReason(file, index, context)}`
     },
   }
+}
+
+/** The makespan of dispatching `order` to `workers` workers. */
+function makespanInOrder(order: readonly number[], durations: Float64Array, workers: number): number {
+  const pool = new WorkerPoolSimulation(workers)
+  for (const index of order) pool.dispatch(durations[index]!)
+  return pool.makespan
 }

@@ -88,6 +88,20 @@ describe('errors and notices', () => {
     quiet.warn(first)
     expect(quietLines).toEqual(['flakeline: warning FLAKELINE_E_STORE_WRITE: disk full'])
   })
+
+  test('infoOnce says a fact once per notice stream; info repeats', () => {
+    const lines: string[] = []
+    const notices = new Notices({ sink: (line) => lines.push(line) })
+    for (let i = 0; i < 3; i++) {
+      notices.infoOnce('pragmas are not read')
+      notices.info('planned')
+    }
+    notices.infoOnce('another fact')
+    expect(lines).toEqual(['flakeline: pragmas are not read', 'flakeline: planned', 'flakeline: planned', 'flakeline: planned', 'flakeline: another fact'])
+    const quietLines: string[] = []
+    new Notices({ quiet: true, sink: (line) => quietLines.push(line) }).infoOnce('hidden')
+    expect(quietLines).toEqual([])
+  })
 })
 
 describe('definitiveEvidence', () => {

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { classifyChanges, changedPaths, fileStem } from '../../../src/core/changed-files.js'
+import { classifyChanges, changedPaths, fileStem, parseStatus, workTreeTop } from '../../../src/core/changed-files.js'
 import { deadlineReport } from '../../../src/core/deadline-misses.js'
 import { Notices } from '../../../src/core/notices.js'
 import { planRun, planShard } from '../../../src/core/plan-run.js'
@@ -95,6 +95,37 @@ describe('planRun: schedules and changes reach the sequencers', () => {
     expect(plan!.order[0]!.reason).toMatch(/^fail-fast: changed since the last run: /)
     expect(plan!.order.find((file) => file.fileId === 'tests/c.test.ts')!.reason).toMatch(/its source changed since the last run/)
     expect(await changedPaths(scratch.dir(), null)).toBeNull()
+    // Committed since the recorded commit, plus untracked; from a subdirectory, relative to it.
+    git('commit', '-qam', 'v2')
+    writeFileSync(join(root, 'src', 'e.ts'), '// new\n')
+    expect(Array.from((await changedPaths(root, head))!).sort()).toEqual(['src/c.ts', 'src/e.ts', 'tests/d.test.ts'])
+    expect(Array.from((await changedPaths(root, null))!)).toEqual(['src/e.ts'])
+    expect(Array.from((await changedPaths(join(root, 'src'), head))!).sort()).toEqual(['c.ts', 'e.ts'])
+  })
+
+  test('parseStatus reads HEAD and every path of git status --porcelain=v2 -z, spaces and renames included', () => {
+    const oid = 'c'.repeat(40)
+    const output = [
+      `# branch.oid ${oid}`,
+      '# branch.head main',
+      '1 .M N... 100644 100644 100644 aaaa aaaa src/a file.ts',
+      '1 A. N... 000000 100644 100644 0000 bbbb tests/new.test.ts',
+      '2 R. N... 100644 100644 100644 aaaa aaaa R100 src/renamed.ts',
+      'src/original.ts',
+      'u UU N... 100644 100644 100644 100644 aaaa bbbb cccc src/conflict.ts',
+      '? notes/untracked one.md',
+      '',
+    ].join('\0')
+    expect(parseStatus(output)).toEqual({ head: oid, paths: ['src/a file.ts', 'tests/new.test.ts', 'src/renamed.ts', 'src/original.ts', 'src/conflict.ts', 'notes/untracked one.md'] })
+    expect(parseStatus('# branch.oid (initial)\0? a.ts\0').head).toBeNull()
+  })
+
+  test('workTreeTop finds the nearest .git upwards, or null', () => {
+    const top = scratch.dir()
+    mkdirSync(join(top, '.git'))
+    mkdirSync(join(top, 'packages', 'web'), { recursive: true })
+    expect(workTreeTop(join(top, 'packages', 'web'))).toBe(realpathSync(top))
+    expect(workTreeTop(join(top, 'missing'))).toBeNull()
   })
 
   test('fileStem and classifyChanges', () => {

@@ -146,4 +146,33 @@ describe('auto: packing the tail on several workers', () => {
   test('on one worker nothing is packed: auto is fail-fast', () => {
     expect(order(files, 'auto', 1)).toEqual(order(files, 'wspt', 1))
   })
+
+  test('with classes mixed in, each class runs in turn and every packed file is the longest left in its class', () => {
+    const random = seededRandom(11)
+    const classes = ['critical', 'high', 'normal', 'low'] as const
+    let packed = 0
+    for (let round = 0; round < 20; round++) {
+      const mixed = Array.from({ length: 60 }, (_, i) => {
+        const ms = random() < 0.1 ? 5_000 + Math.floor(random() * 20_000) : 10 + Math.floor(random() * 2_000)
+        const runs = random() < 0.2 ? [...passes(5, ms), FAIL(ms)] : passes(6, ms)
+        return planFile(`f-${String(i).padStart(2, '0')}`, evidenceOf(...runs), random() < 0.5 ? withPriority(classes[Math.floor(random() * 4)]!) : {})
+      })
+      const workers = 2 + (round % 3)
+      const plan = planFiles(mixed, settings(mixed, 'auto', workers))
+      const byId = new Map(mixed.map((file) => [file.fileId, file]))
+      const rank = (id: string): number => classes.indexOf(byId.get(id)!.priority)
+      const ranks = plan.order.map((file) => rank(file.fileId))
+      expect(ranks).toEqual(ranks.slice().sort((a, b) => a - b))
+      const left = new Set(mixed.map((file) => file.fileId))
+      for (const file of plan.order) {
+        if (file.reason.includes('started early')) {
+          packed++
+          const longestLeft = Math.max(...[...left].filter((id) => rank(id) === rank(file.fileId)).map((id) => byId.get(id)!.evidence.predictedMs!))
+          expect(file.predictedMs).toBe(longestLeft)
+        }
+        left.delete(file.fileId)
+      }
+    }
+    expect(packed).toBeGreaterThan(5)
+  })
 })

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { open, type Database, type Key, type RootDatabase } from 'lmdb'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { FileHistory, FileRecord, HistoryEntry, RunRecord, TestHistory, TestRecord } from '../records.js'
+import { testKey } from './test-key.js'
 import { HistoryWindow } from './history-window.js'
 import { fileEvidence, type FileEvidence } from '../scheduling/file-evidence.js'
 import { PlanIndex, isStoredPlanIndex, packPlanIndex, unpackPlanIndex } from './plan-index.js'
@@ -288,7 +289,7 @@ export class HistoryStore {
   }
 
   private applyTestRecord(file: FileRecord, test: TestRecord): void {
-    const key: [string, string] = [file.fileId, test.name]
+    const key = testKey(file.fileId, test.name)
     const previous = this.tests.get(key)
     const { bytes } = HistoryWindow.append(
       previous?.window,
@@ -453,7 +454,7 @@ export class HistoryStore {
         for (const test of result.tests) {
           const id = `${result.fileId}\u0000${test.name}`
           let entry = tests.get(id)
-          if (!entry) tests.set(id, (entry = { key: [result.fileId, test.name], entries: [] }))
+          if (!entry) tests.set(id, (entry = { key: testKey(result.fileId, test.name), entries: [] }))
           entry.entries.push({
             seq: record.seq,
             status: test.status,

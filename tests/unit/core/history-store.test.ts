@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { existsSync } from 'node:fs'
 import { ErrorCodes } from '../../../src/errors.js'
 import { HistoryStore, SCHEMA_VERSION, STORE_FILE } from '../../../src/store/history-store.js'
+import { MAX_STORED_NAME_BYTES, storedTestName } from '../../../src/store/test-key.js'
 import { fileRecord, newRun, recordRun, testRecord, useScratch } from './_fixtures.js'
 
 const scratch = useScratch()
@@ -126,6 +127,31 @@ describe('recording', () => {
     const store = scratch.open(scratch.dir(), { historyLimit: 10 })
     await store.recordFiles([])
     expect(store.counts()).toEqual({ runs: 0, files: 0, tests: 0, fileRecords: 0 })
+  })
+
+  // LMDB keys hold at most 1978 bytes; a test.each title can carry kilobytes of data.
+  test('tests whose names are longer than a key can hold are recorded, kept apart, and found again next run', async () => {
+    const store = scratch.open(scratch.dir(), { historyLimit: 10 })
+    const shared = `checks ${'{"payload":"x"} '.repeat(400)}`
+    const names = [`${shared} first`, `${shared} second`, `${'ü'.repeat(3000)}`, 'short']
+    for (let run = 0; run < 2; run++) {
+      await recordRun(store, [fileRecord(0, 'long.test.ts', 'passed', 5, names.map((name) => testRecord(name, run === 0 ? 'passed' : 'failed')))])
+    }
+    const stored = store.testsOf('long.test.ts')
+    expect(stored).toHaveLength(4)
+    for (const test of stored) {
+      expect(Buffer.byteLength(test.name)).toBeLessThanOrEqual(MAX_STORED_NAME_BYTES)
+      expect(test.entries.map((entry) => entry.status)).toEqual(['passed', 'failed'])
+    }
+    expect(stored.map((test) => test.name)).toContain('short')
+    expect(stored.filter((test) => test.name.startsWith('checks ')).map((test) => test.name.slice(-18))).toHaveLength(2)
+    expect(new Set(stored.map((test) => test.name)).size).toBe(4)
+    expect(storedTestName(names[0]!)).toMatch(/^checks \{"payload":"x"\} .*…#[0-9a-f]{16}$/)
+    expect(storedTestName(names[2]!).endsWith('…#' + storedTestName(names[2]!).slice(-16))).toBe(true)
+    expect(storedTestName(names[2]!)).not.toContain('\ufffd')
+    // The file's detail record keeps every name whole.
+    expect(store.fileRecordsOf('long.test.ts').at(-1)?.tests.map((test) => test.name)).toEqual(names)
+    expect(store.verify()).toEqual([])
   })
 
   // LMDB orders string keys by UTF-8 bytes, and characters above U+FFFF (emoji, CJK extension B)

@@ -43,6 +43,11 @@ export type FileResult = Omit<FileRecord, 'runSeq'>
 /** Results wait at most this long, or until this many files, before one write transaction. */
 const FLUSH_DELAY_MS = 250
 const FLUSH_FILES = 64
+/**
+ * A batch's window updates run on the event loop the runner reports on (about 20-30 µs a test), so
+ * a batch is also cut at this many tests: the reporter never holds the loop for more than a few ms.
+ */
+const FLUSH_TESTS = 200
 /** Every this many runs the store drops what fell out of the history limit. */
 const COMPACT_EVERY_RUNS = 50
 
@@ -58,6 +63,7 @@ export class RunRecorder {
   private run: RunRecord | null = null
   private readonly ready: Promise<void>
   private queue: FileResult[] = []
+  private queuedTests = 0
   private timer: NodeJS.Timeout | null = null
   private writes: Promise<void> = Promise.resolve()
   private failure: FlakelineError | null = null
@@ -133,7 +139,8 @@ export class RunRecorder {
     this.recordedFiles.add(result.fileId)
     this.timings.push({ fileId: result.fileId, path: result.path, startedAt: result.startedAt, durationMs: result.durationMs })
     this.queue.push(result)
-    if (this.queue.length >= FLUSH_FILES) this.flush()
+    this.queuedTests += result.tests.length
+    if (this.queue.length >= FLUSH_FILES || this.queuedTests >= FLUSH_TESTS) this.flush()
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS)
   }
 
@@ -154,6 +161,7 @@ export class RunRecorder {
     this.timer = null
     const batch = this.queue
     this.queue = []
+    this.queuedTests = 0
     if (batch.length === 0) return
     this.writes = this.writes
       .then(() => this.ready)
@@ -177,6 +185,7 @@ export class RunRecorder {
     // The last files go in the run's closing transaction: one commit at the end, not three.
     const lastFiles = this.queue
     this.queue = []
+    this.queuedTests = 0
     await this.writes
     await this.ready
     const store = this.store

@@ -67,6 +67,8 @@ export class RunRecorder {
   private timer: NodeJS.Timeout | null = null
   private writes: Promise<void> = Promise.resolve()
   private failure: FlakelineError | null = null
+  /** Files the store refused while the rest of the run was recorded (strict mode raises it at the end). */
+  private skippedFiles: FlakelineError | null = null
   private finished = false
   private readonly recordedFiles = new Set<string>()
   private readonly timings: FileTiming[] = []
@@ -168,9 +170,45 @@ export class RunRecorder {
       .then(async () => {
         if (!this.store || !this.run || this.failure) return
         const seq = this.run.seq
-        await this.store.recordFiles(batch.map((file) => fileRecord(file, seq)))
+        await this.recordBatch(this.store, batch.map((file) => fileRecord(file, seq)))
       })
       .catch((error: unknown) => this.fail(error, ErrorCodes.STORE_WRITE, 'cannot record results'))
+  }
+
+  /**
+   * Writes a batch of file results. When the store refuses the batch, each file is tried alone, so
+   * one file the store cannot take costs only that file (warned, and raised at the end in strict
+   * mode); when every file is refused, the store itself is failing and the error is thrown.
+   */
+  private async recordBatch(store: HistoryStore, records: FileRecord[]): Promise<void> {
+    try {
+      await store.recordFiles(records)
+      return
+    } catch (error) {
+      if (records.length === 1) throw error
+      const refused: string[] = []
+      let reason: unknown = error
+      for (const record of records) {
+        try {
+          await store.recordFiles([record])
+        } catch (alone) {
+          if (refused.length === 0) reason = alone
+          refused.push(record.fileId)
+        }
+      }
+      if (refused.length === records.length) throw reason
+      this.refused(refused, records.length, reason)
+    }
+  }
+
+  private refused(fileIds: readonly string[], of: number, reason: unknown): void {
+    const problem = asFlakelineError(reason, ErrorCodes.STORE_WRITE, 'cannot record a file')
+    const listed = `${fileIds.slice(0, 3).join(', ')}${fileIds.length > 3 ? ', …' : ''}`
+    const skipped = new FlakelineError(ErrorCodes.STORE_WRITE, `${fileIds.length} of ${of} files could not be recorded (${listed}): ${problem.message}; the rest of the run is recorded`, {
+      cause: reason,
+    })
+    this.skippedFiles ??= skipped
+    this.notices.warn(skipped)
   }
 
   /**
@@ -199,7 +237,16 @@ export class RunRecorder {
         this.notices.info(`${miss.fileId} missed its deadline: finished at ${describeDuration(miss.finishedMs)}, deadline ${describeDuration(miss.deadlineMs)}`)
       }
       try {
-        await store.finishRun(lastFiles.map((file) => fileRecord(file, run!.seq)), run, this.recordedFiles)
+        const last = lastFiles.map((file) => fileRecord(file, run!.seq))
+        await store.finishRun(last, run, this.recordedFiles).catch(async (error: unknown) => {
+          // The run's end must not be lost to one file the store refuses: write the files apart, then the end.
+          if (last.length === 0) throw error
+          let lost: unknown = null
+          await this.recordBatch(store, last).catch((refused: unknown) => (lost = refused))
+          // Throws when the store itself is failing; then the run's end is lost and warned as such.
+          await store.finishRun([], run!, this.recordedFiles)
+          if (lost) this.refused(last.map((file) => file.fileId), last.length, lost)
+        })
         if (run.seq % COMPACT_EVERY_RUNS === 0) await store.compact()
       } catch (error) {
         this.fail(error, ErrorCodes.STORE_WRITE, 'cannot close the run record')
@@ -218,6 +265,7 @@ export class RunRecorder {
       : null
     await store?.close().catch(() => {})
     if (this.failure && this.options.strict) throw this.failure
+    if (this.skippedFiles && this.options.strict) throw this.skippedFiles
     if (liveProblem && this.options.strict) throw liveProblem
     return this.failure ? null : run
   }

@@ -21,8 +21,8 @@ export const IMPORT_LIMITS = {
   /** Files in one run, and tests in one file of one run. */
   filesPerRun: 200_000,
   testsPerFile: 100_000,
-  /** A file path or run id, and a test name. */
-  pathChars: 4096,
+  /** A file path or run id (the store keys file ids of up to 1 KB), and a test name. */
+  pathChars: 1000,
   testNameChars: 8192,
   /** One file's or test's duration: a week. */
   durationMs: 7 * 24 * 3_600_000,

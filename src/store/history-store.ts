@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { open, type Database, type Key, type RootDatabase } from 'lmdb'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { FileHistory, FileRecord, HistoryEntry, RunRecord, TestHistory, TestRecord } from '../records.js'
-import { testKey } from './test-key.js'
+import { MAX_FILE_ID_BYTES, fileIdFits, testKey } from './test-key.js'
 import { HistoryWindow } from './history-window.js'
 import { fileEvidence, type FileEvidence } from '../scheduling/file-evidence.js'
 import { PlanIndex, isStoredPlanIndex, packPlanIndex, unpackPlanIndex } from './plan-index.js'
@@ -270,9 +270,25 @@ export class HistoryStore {
    */
   async recordFiles(records: readonly FileRecord[]): Promise<void> {
     if (records.length === 0) return
+    this.checkRecordable(records)
     await this.write(`${records.length} file results`, () => {
       for (const record of records) this.applyFileRecord(record)
     })
+  }
+
+  /**
+   * Refuses, before anything is written, records the store cannot key: a write transaction that
+   * fails halfway is not undone, so a bad record must never get that far.
+   */
+  private checkRecordable(records: ReadonlyArray<Pick<FileRecord, 'fileId'>>): void {
+    for (const record of records) {
+      if (!fileIdFits(record.fileId)) {
+        throw new FlakelineError(
+          ErrorCodes.STORE_WRITE,
+          `cannot record ${record.fileId.slice(0, 60)}…: its id is ${Buffer.byteLength(record.fileId)} bytes, and the store keeps file ids of up to ${MAX_FILE_ID_BYTES}`,
+        )
+      }
+    }
   }
 
   private applyFileRecord(record: FileRecord): void {
@@ -384,6 +400,7 @@ export class HistoryStore {
    * its last file results, the plan index entries of every file it recorded, and its run record.
    */
   async finishRun(lastFiles: readonly FileRecord[], run: RunRecord, recordedFileIds: Iterable<string>): Promise<void> {
+    this.checkRecordable(lastFiles)
     await this.write(`the end of run ${run.id}`, () => {
       for (const record of lastFiles) this.applyFileRecord(record)
       this.applyPlanIndex(recordedFileIds)
@@ -398,7 +415,7 @@ export class HistoryStore {
     const projects = new Set<string>(stored?.projects ?? [])
     const evidence = stored ? unpackPlanIndex(stored) : this.evidenceFromWindows(projects)
     for (const id of ids) {
-      const stored = this.files.get(id)
+      const stored = fileIdFits(id) ? this.files.get(id) : undefined
       if (stored) {
         evidence.set(id, fileEvidence(new HistoryWindow(copyBytes(stored.window))))
         projects.add(stored.project)
@@ -423,6 +440,7 @@ export class HistoryStore {
       const batch = chunk
       chunk = []
       records = 0
+      for (const run of batch) this.checkRecordable(run.files)
       imported.push(...this.writeSync(`${batch.length} imported runs`, () => this.applyImport(batch, touched)))
       // Let other work (and the event loop) in between transactions.
       await new Promise((resolve) => setImmediate(resolve))

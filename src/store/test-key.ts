@@ -7,6 +7,14 @@ import { createHash } from 'node:crypto'
  * apart and the same name always finds its history again.
  */
 export const MAX_STORED_NAME_BYTES = 1024
+/** The longest file id (its project and path) the store keeps: keys hold it with a test name or a run number. */
+export const MAX_FILE_ID_BYTES = 1024
+
+/** Whether the store can key `fileId`. */
+export function fileIdFits(fileId: string): boolean {
+  return fileId.length * 3 <= MAX_FILE_ID_BYTES || Buffer.byteLength(fileId) <= MAX_FILE_ID_BYTES
+}
+
 /** What a key's two strings may take together, leaving room for the key's own encoding. */
 const KEY_BUDGET_BYTES = 1900
 /** `…#` (three bytes and one) and 16 hex digits. */

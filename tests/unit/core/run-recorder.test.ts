@@ -162,6 +162,48 @@ describe('when flakeline is off or broken', () => {
     expect(notices.lines).toHaveLength(1)
   })
 
+  // A file id longer than an LMDB key can hold (about 2 KB) is refused by the store.
+  test.each([
+    ['in a batch written during the run', 80],
+    ['in the batch that closes the run', 3],
+  ])('a file the store refuses %s costs only that file: the others and the run end are recorded, with one warning', async (_where, files) => {
+    const root = project()
+    const notices = collector()
+    const recorder = (await startRecording(root, undefined, START, notices.sink))!
+    const refused = `tests/${'deep/'.repeat(500)}x.test.ts`
+    for (let i = 0; i < files; i++) recorder.addFile(fileResult(i === 1 ? refused : pathOf(i), 'passed', 5, [testRecord('works', 'passed')], STARTED + i))
+    const run = await recorder.finish('passed', STARTED + 1_000)
+    expect(run).toMatchObject({ status: 'passed', files, tests: files })
+    const warnings = notices.lines.filter((line) => line.includes('warning'))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain(ErrorCodes.STORE_WRITE)
+    expect(warnings[0]).toContain(`1 of ${Math.min(files, 64)} files could not be recorded (tests/deep/`)
+    const store = HistoryStore.open(join(root, '.flakeline'), { historyLimit: 10, readOnly: true })
+    try {
+      expect(store.latestRun()).toMatchObject({ status: 'passed', endedAt: STARTED + 1_000 })
+      expect(store.fileHistory(pathOf(0))?.entries).toHaveLength(1)
+      expect(store.fileHistory(pathOf(files - 1))?.entries).toHaveLength(1)
+      expect(store.fileHistory(refused)).toBeUndefined()
+    } finally {
+      await store.close()
+    }
+  })
+
+  test('in strict mode a refused file makes finish reject, after the rest is recorded', async () => {
+    const root = project()
+    const recorder = (await startRecording(root, { strict: true }, START, collector().sink))!
+    recorder.addFile(fileResult(pathOf(0), 'passed', 5, [], STARTED))
+    recorder.addFile(fileResult(`tests/${'deep/'.repeat(500)}x.test.ts`, 'passed', 5, [], STARTED))
+    await expect(recorder.finish('passed', STARTED + 1_000)).rejects.toMatchObject({ code: ErrorCodes.STORE_WRITE })
+    const store = HistoryStore.open(join(root, '.flakeline'), { historyLimit: 10, readOnly: true })
+    try {
+      expect(store.latestRun()).toMatchObject({ status: 'passed' })
+      expect(store.fileHistory(pathOf(0))?.entries).toHaveLength(1)
+    } finally {
+      await store.close()
+    }
+  })
+
   test('a store from a newer flakeline: warned with FLAKELINE_E_STORE_SCHEMA and left alone', async () => {
     const root = project()
     mkdirSync(join(root, '.flakeline'))

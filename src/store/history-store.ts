@@ -222,7 +222,9 @@ export class HistoryStore {
   private async write<T>(what: string, body: () => T): Promise<T> {
     this.ensureOpen()
     try {
-      return await this.root.transaction(body)
+      // lmdb-js keeps the puts of an async transaction whose callback throws; a child transaction
+      // inside it is aborted instead, so a write that fails halfway leaves nothing behind.
+      return await this.root.transaction(() => this.root.childTransaction(body))
     } catch (error) {
       throw asFlakelineError(error, ErrorCodes.STORE_WRITE, `cannot write ${what} to the flakeline store at ${this.dir}`)
     }

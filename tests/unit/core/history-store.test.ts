@@ -123,6 +123,19 @@ describe('recording', () => {
     expect(store.verify()).toEqual([])
   })
 
+  test('a write that fails halfway leaves nothing behind (lmdb-js keeps the puts of a failed async transaction)', async () => {
+    const store = scratch.open(scratch.dir(), { historyLimit: 10 })
+    const good = fileRecord(1, 'good.test.ts', 'passed', 5, [testRecord('works', 'passed')])
+    const circular: Record<string, unknown> = {}
+    circular.self = circular
+    const bad = { ...fileRecord(1, 'bad.test.ts', 'passed', 5), fileError: circular as unknown as string }
+    await expect(store.recordFiles([good, bad])).rejects.toMatchObject({ code: ErrorCodes.STORE_WRITE })
+    expect(store.fileHistory('good.test.ts')).toBeUndefined()
+    expect(store.counts()).toEqual({ runs: 0, files: 0, tests: 0, fileRecords: 0 })
+    await store.recordFiles([good])
+    expect(store.fileHistory('good.test.ts')?.entries).toHaveLength(1)
+  })
+
   test('recordFiles with no records is a no-op', async () => {
     const store = scratch.open(scratch.dir(), { historyLimit: 10 })
     await store.recordFiles([])

@@ -12,7 +12,6 @@ import { newRunId } from './run-id.js'
 import { LivePublisher } from '../live/live-publisher.js'
 import type { ConsoleEntry, StartedFile } from '../live/live-frames.js'
 
-
 /** The stored record of a file result (field by field: a spread with more properties is slow in V8). */
 function fileRecord(file: FileResult, runSeq: number): FileRecord {
   return {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { Unpackr } from 'msgpackr'
 import { ErrorCodes } from '../errors.js'
 import { NOT_DECODED, payloadOf, type LoggedFrame } from '../transport/channel-log.js'
-import { Unpackr } from 'msgpackr'
 import { FrameCodec } from '../transport/frame-codec.js'
 import { scanFrames } from '../transport/frame-scan.js'
 import {

@@ -15,7 +15,6 @@ export interface QuicListener {
 
 const STOP_TIMEOUT_MS = 2000
 
-
 function arrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
 }

@@ -18,7 +18,6 @@ export function encodePayload(payload: unknown): Uint8Array {
   return Uint8Array.prototype.slice.call(plainPackr.pack(payload))
 }
 
-
 function protocolError(message: string, cause?: unknown): FlakelineError {
   return new FlakelineError(ErrorCodes.PROTOCOL, message, { cause })
 }

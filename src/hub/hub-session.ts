@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { Unpackr } from 'msgpackr'
 import { ErrorCodes } from '../errors.js'
 import { NOT_DECODED, payloadOf, type LoggedFrame } from '../transport/channel-log.js'
-import { FrameCodec } from '../transport/frame-codec.js'
+import { FrameCodec, decodePayload } from '../transport/frame-codec.js'
 import { scanFrames } from '../transport/frame-scan.js'
 import {
   CloseCodes,
@@ -17,8 +16,6 @@ import { SubscriberQueue, plainMessage } from '../transport/subscriber-queue.js'
 import { tokenMatches } from './auth.js'
 import type { ChannelHub, PublisherPosition } from './channel-hub.js'
 import type { HubLink, LinkEvents } from './hub-link.js'
-
-const controlDecoder = new Unpackr({ useRecords: false, mapsAsObjects: true })
 
 /** About this many bytes of frames go into one message. */
 const BATCH_BYTES = 64 * 1024
@@ -98,7 +95,7 @@ export class HubSession implements LinkEvents {
         // A frame may close the session (a wrong token); the rest of the message is ignored.
         if (!this.isOpenOrGreeting()) return
         const bytes = message.subarray(scanned.payloadStart, scanned.payloadEnd)
-        if (scanned.channel === 'control') this.handle(scanned.type, controlDecoder.unpack(bytes))
+        if (scanned.channel === 'control') this.handle(scanned.type, decodePayload(bytes))
         else this.publish(scanned.channel, scanned.seq, scanned.type, bytes)
       }
     } catch (error) {

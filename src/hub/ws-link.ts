@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws'
 import { CloseCodes, type Channel } from '../transport/protocol.js'
+import { WebSocketSendWindow } from '../transport/ws-send-window.js'
 import type { HubLink, LinkEvents } from './hub-link.js'
 
 /** A closing socket that does not finish the close handshake in this time is cut. */
@@ -14,15 +15,13 @@ export class WebSocketLink implements HubLink {
   readonly lanes = 'single' as const
   readonly remote: string
   private readonly socket: WebSocket
-  private readonly highWaterBytes: number
+  private readonly window: WebSocketSendWindow
   private events: LinkEvents | null = null
-  private inFlight = 0
-  private blocked = false
 
   constructor(socket: WebSocket, remote: string, highWaterBytes: number) {
     this.socket = socket
     this.remote = remote
-    this.highWaterBytes = highWaterBytes
+    this.window = new WebSocketSendWindow(socket, highWaterBytes, () => this.events?.drained())
   }
 
   /** Connects the socket's events to the session. */
@@ -41,20 +40,11 @@ export class WebSocketLink implements HubLink {
   }
 
   send(_channel: Channel, message: Uint8Array): void {
-    if (this.socket.readyState !== this.socket.OPEN) return
-    this.inFlight += message.length
-    if (this.inFlight >= this.highWaterBytes) this.blocked = true
-    this.socket.send(message, { binary: true }, () => {
-      this.inFlight -= message.length
-      if (this.blocked && this.inFlight < this.highWaterBytes) {
-        this.blocked = false
-        this.events?.drained()
-      }
-    })
+    this.window.send(message)
   }
 
   writable(): boolean {
-    return this.socket.readyState === this.socket.OPEN && this.inFlight < this.highWaterBytes
+    return this.window.writable
   }
 
   close(code: number, reason: string): void {

@@ -1,6 +1,6 @@
 import type { ResolvedOptions } from '../config/load-options.js'
 import type { Notices } from '../core/notices.js'
-import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
+import { ErrorCodes, FlakelineError, asFlakelineError, type ErrorCode } from '../errors.js'
 import type { HubServer } from '../hub/hub-server.js'
 import type { HubClient } from '../transport/hub-client.js'
 import type { DataChannel } from '../transport/protocol.js'
@@ -17,83 +17,81 @@ const FLUSH_TIMEOUT_MS = 3000
 const UNREACHABLE_FLUSH_MS = 300
 /** Subscribers of an in-process hub get this long to receive the end of the run before it closes. */
 const SETTLE_TIMEOUT_MS = 1000
-/** Frames kept while an in-process hub is still starting, or a hub client's modules still load. */
+/** Frames kept while a sink is still opening (a hub starting, a hub client's modules loading). */
 const MAX_EARLY_FRAMES = 10_000
 
-/**
- * Publishes to a remote hub through a `HubClient`, which reconnects and resends on its own. The
- * client's modules (ws, QUIC) are loaded only when a run streams, so frames wait while they load.
- */
+/** Publishes to a remote hub through a `HubClient`, which reconnects and resends on its own. */
 class RemoteSink implements LiveSink {
-  private client: HubClient | null = null
+  private readonly client: HubClient
+
+  constructor(client: HubClient) {
+    this.client = client
+  }
+
+  publish(channel: DataChannel, type: string, payload: unknown): void {
+    this.client.publish(channel, type, payload)
+  }
+
+  async close(): Promise<FlakelineError | null> {
+    const flushed = await this.client.flush(this.client.connected ? FLUSH_TIMEOUT_MS : UNREACHABLE_FLUSH_MS)
+    await this.client.close()
+    if (flushed) return null
+    return new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `the hub at ${this.client.address.url} did not confirm every live frame; the run's results are in the store`)
+  }
+}
+
+/** Serves a hub from this process and publishes straight into it. */
+class InProcessSink implements LiveSink {
+  private readonly server: HubServer
+
+  constructor(server: HubServer) {
+    this.server = server
+  }
+
+  publish(channel: DataChannel, type: string, payload: unknown): void {
+    this.server.hub.publish(channel, type, payload)
+  }
+
+  async close(): Promise<FlakelineError | null> {
+    await this.server.hub.settle(SETTLE_TIMEOUT_MS)
+    await this.server.close()
+    return null
+  }
+}
+
+/**
+ * A sink still opening: frames wait in a bounded buffer and go to the sink once it is open. The
+ * streaming modules (ws, QUIC, the hub) are loaded only when a run streams, so every sink opens so.
+ */
+class OpeningSink implements LiveSink {
+  private sink: LiveSink | null = null
   private early: Array<[DataChannel, string, unknown]> | null = []
-  /** Resolves with the problem when the client could not be made, null once it is. */
+  /** Resolves with the problem when the sink could not be opened, null once it is. */
   readonly problem: Promise<FlakelineError | null>
 
-  constructor(open: Promise<HubClient>) {
-    this.problem = open.then(
-      (client) => {
-        this.client = client
-        for (const [channel, type, payload] of this.early ?? []) client.publish(channel, type, payload)
+  constructor(opening: Promise<LiveSink>, code: ErrorCode, what: string) {
+    this.problem = opening.then(
+      (sink) => {
+        this.sink = sink
+        for (const [channel, type, payload] of this.early ?? []) sink.publish(channel, type, payload)
         this.early = null
         return null
       },
       (error: unknown) => {
         this.early = null
-        return asFlakelineError(error, ErrorCodes.HUB_UNREACHABLE, 'cannot publish to the live hub')
+        return asFlakelineError(error, code, what)
       },
     )
   }
 
   publish(channel: DataChannel, type: string, payload: unknown): void {
-    if (this.client) this.client.publish(channel, type, payload)
+    if (this.sink) this.sink.publish(channel, type, payload)
     else if (this.early && this.early.length < MAX_EARLY_FRAMES) this.early.push([channel, type, payload])
   }
 
   async close(): Promise<FlakelineError | null> {
     const problem = await this.problem
-    const client = this.client
-    if (!client) return problem
-    const flushed = await client.flush(client.connected ? FLUSH_TIMEOUT_MS : UNREACHABLE_FLUSH_MS)
-    await client.close()
-    if (flushed) return null
-    return new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `the hub at ${client.address.url} did not confirm every live frame; the run's results are in the store`)
-  }
-}
-
-/** Serves a hub from this process and publishes straight into it; frames wait while it starts. */
-class InProcessSink implements LiveSink {
-  private server: HubServer | null = null
-  private early: Array<[DataChannel, string, unknown]> | null = []
-  private readonly starting: Promise<FlakelineError | null>
-
-  constructor(start: Promise<HubServer>) {
-    this.starting = start.then(
-      (server) => {
-        this.server = server
-        for (const [channel, type, payload] of this.early ?? []) server.hub.publish(channel, type, payload)
-        this.early = null
-        return null
-      },
-      (error: unknown) => {
-        this.early = null
-        return asFlakelineError(error, ErrorCodes.HUB_LISTEN, 'cannot serve the live hub')
-      },
-    )
-  }
-
-  publish(channel: DataChannel, type: string, payload: unknown): void {
-    if (this.server) this.server.hub.publish(channel, type, payload)
-    else if (this.early && this.early.length < MAX_EARLY_FRAMES) this.early.push([channel, type, payload])
-  }
-
-  async close(): Promise<FlakelineError | null> {
-    const problem = await this.starting
-    if (this.server) {
-      await this.server.hub.settle(SETTLE_TIMEOUT_MS)
-      await this.server.close()
-    }
-    return problem
+    return this.sink ? this.sink.close() : problem
   }
 }
 
@@ -101,8 +99,10 @@ class InProcessSink implements LiveSink {
 export function openLiveSink(options: ResolvedOptions, publisher: string, notices: Notices, onProblem: (error: FlakelineError) => void): LiveSink {
   if (options.hub) {
     const hub = options.hub
-    const client = import('../transport/hub-client.js').then(({ HubClient }) => new HubClient({ url: hub, token: options.token!, publisher, client: 'flakeline-reporter', onProblem }))
-    const sink = new RemoteSink(client)
+    const client = import('../transport/hub-client.js').then(
+      ({ HubClient }) => new RemoteSink(new HubClient({ url: hub, token: options.token!, publisher, client: 'flakeline-reporter', onProblem })),
+    )
+    const sink = new OpeningSink(client, ErrorCodes.HUB_UNREACHABLE, 'cannot publish to the live hub')
     // A client that cannot even be made is warned at once, not at the end of the run.
     void sink.problem.then((problem) => problem && onProblem(problem))
     return sink
@@ -115,5 +115,9 @@ export function openLiveSink(options: ResolvedOptions, publisher: string, notice
     const link = `${server.dashboardUrl}?token=${encodeURIComponent(server.token)}`
     notices.info(`live dashboard at ${link}${server.quicUrl ? ` (QUIC ${server.quicUrl})` : ''}`)
   }, () => {})
-  return new InProcessSink(start)
+  return new OpeningSink(
+    start.then((server) => new InProcessSink(server)),
+    ErrorCodes.HUB_LISTEN,
+    'cannot serve the live hub',
+  )
 }

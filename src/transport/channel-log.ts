@@ -1,5 +1,5 @@
-import { Unpackr } from 'msgpackr'
 import { frameHeaderLength } from './frame-bytes.js'
+import { decodePayload } from './frame-codec.js'
 import type { DataChannel } from './protocol.js'
 
 /** One frame as the hub keeps it: numbered, encoded once, shared by every subscriber. */
@@ -17,14 +17,12 @@ export interface LoggedFrame {
   order: number
 }
 
-const payloadDecoder = new Unpackr({ useRecords: false, mapsAsObjects: true })
-
 /** The payload of a frame logged from its bytes alone, until something needs it decoded. */
 export const NOT_DECODED: unique symbol = Symbol('not decoded')
 
 /** A logged frame's payload, decoded from its bytes the first time it is needed and kept. */
 export function payloadOf(frame: LoggedFrame): unknown {
-  if (frame.payload === NOT_DECODED) frame.payload = payloadDecoder.unpack(frame.payloadBytes)
+  if (frame.payload === NOT_DECODED) frame.payload = decodePayload(frame.payloadBytes)
   return frame.payload
 }
 

@@ -13,6 +13,13 @@ export function encodeFrame(frame: Frame): Uint8Array {
   return plainPackr.pack(frame)
 }
 
+const plainUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true })
+
+/** Decodes a payload sent as plain MessagePack (what a hub forwards without decoding). */
+export function decodePayload(bytes: Uint8Array): unknown {
+  return plainUnpackr.unpack(bytes)
+}
+
 /** Encodes a payload alone as plain MessagePack (a copy: msgpackr reuses its buffer). */
 export function encodePayload(payload: unknown): Uint8Array {
   return Uint8Array.prototype.slice.call(plainPackr.pack(payload))

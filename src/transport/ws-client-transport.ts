@@ -2,6 +2,7 @@ import WebSocket from 'ws'
 import { ErrorCodes, FlakelineError } from '../errors.js'
 import type { ClientTransport, ClientTransportEvents, TransportOptions } from './client-transport.js'
 import type { Channel } from './protocol.js'
+import { WebSocketSendWindow } from './ws-send-window.js'
 
 const CLOSE_TIMEOUT_MS = 2000
 
@@ -9,15 +10,11 @@ class WebSocketTransport implements ClientTransport {
   readonly lanes = 'single' as const
   readonly tokenInHello = false
   private readonly socket: WebSocket
-  private readonly highWaterBytes: number
-  private readonly events: ClientTransportEvents
-  private inFlight = 0
-  private blocked = false
+  private readonly window: WebSocketSendWindow
 
   constructor(socket: WebSocket, highWaterBytes: number, events: ClientTransportEvents) {
     this.socket = socket
-    this.highWaterBytes = highWaterBytes
-    this.events = events
+    this.window = new WebSocketSendWindow(socket, highWaterBytes, () => events.drained())
     socket.on('message', (data, isBinary) => {
       if (isBinary) events.message('ws', data as Buffer)
     })
@@ -25,20 +22,11 @@ class WebSocketTransport implements ClientTransport {
   }
 
   send(_channel: Channel, message: Uint8Array): void {
-    if (this.socket.readyState !== WebSocket.OPEN) return
-    this.inFlight += message.length
-    if (this.inFlight >= this.highWaterBytes) this.blocked = true
-    this.socket.send(message, { binary: true }, () => {
-      this.inFlight -= message.length
-      if (this.blocked && this.inFlight < this.highWaterBytes) {
-        this.blocked = false
-        this.events.drained()
-      }
-    })
+    this.window.send(message)
   }
 
   writable(): boolean {
-    return this.socket.readyState === WebSocket.OPEN && this.inFlight < this.highWaterBytes
+    return this.window.writable
   }
 
   close(code = 1000): Promise<void> {

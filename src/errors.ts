@@ -54,6 +54,8 @@ export const ErrorCodes = {
   SUBSCRIBER_SLOW: 'FLAKELINE_E_SUBSCRIBER_SLOW',
   /** The QUIC certificate or key cannot be read, generated, or does not match the pinned fingerprint. */
   TLS: 'FLAKELINE_E_TLS',
+  /** QUIC was asked for, but the optional package `@matrixai/quic` is not installed, cannot be loaded here, or is not 2.x. */
+  QUIC_MISSING: 'FLAKELINE_E_QUIC_MISSING',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http'
 import { isIP, type Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
+import { loadQuic } from '../transport/quic-module.js'
 import { generateToken, presentedToken, tokenMatches } from './auth.js'
 import { ChannelHub, type ChannelHubOptions } from './channel-hub.js'
 import { loadDashboardAssets } from './dashboard-assets.js'
@@ -128,10 +129,13 @@ export class HubServer {
 
   /**
    * Validates `options` (`FLAKELINE_E_CONFIG` naming the option), then listens. Rejects with
-   * `FLAKELINE_E_HUB_LISTEN` when a port cannot be bound, `FLAKELINE_E_TLS` for certificate problems.
+   * `FLAKELINE_E_HUB_LISTEN` when a port cannot be bound, `FLAKELINE_E_TLS` for certificate problems,
+   * `FLAKELINE_E_QUIC_MISSING` when `quicPort` is set and `@matrixai/quic` is not installed.
    */
   static async start(options: HubServerOptions = {}): Promise<HubServer> {
     validate(options)
+    // Before anything listens or a certificate is written: a hub without the QUIC it was asked for does not start.
+    if (options.quicPort !== undefined && options.quicPort !== null) await loadQuic()
     const host = options.host ?? '127.0.0.1'
     const token = options.token ?? generateToken()
     const highWaterBytes = options.highWaterBytes ?? 1024 * 1024

@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { ErrorCodes, asFlakelineError } from '../errors.js'
 import { QUIC_ALPN } from '../transport/protocol.js'
-import { loadQuic } from '../transport/quic-module.js'
+import type { QuicConnection, QuicEvent, QuicStream } from '../transport/quic-api.js'
+import { loadQuic, silentQuicLogger } from '../transport/quic-module.js'
 import { quicTuning } from '../transport/quic-tuning.js'
 import type { ChannelHub } from './channel-hub.js'
 import { QuicLink } from './quic-link.js'
@@ -27,7 +28,7 @@ export async function startQuicListener(
   hub: ChannelHub,
   options: { host: string; port: number; token: string; identity: TlsIdentity; highWaterBytes: number },
 ): Promise<QuicListener> {
-  const { quic, silentLogger } = await loadQuic()
+  const quic = await loadQuic()
   const key = randomBytes(32)
   const server = new quic.QUICServer({
     crypto: {
@@ -46,10 +47,10 @@ export async function startQuicListener(
       maxIdleTimeout: 60_000,
       ...quicTuning(options.host),
     },
-    logger: silentLogger(),
+    logger: silentQuicLogger,
   })
   server.addEventListener(quic.events.EventQUICServerConnection.name, (event: Event) => {
-    const connection = (event as InstanceType<typeof quic.events.EventQUICServerConnection>).detail
+    const connection = (event as QuicEvent<QuicConnection>).detail
     const link = new QuicLink(connection, { maxMessageBytes: hub.options.maxMessageBytes, highWaterBytes: options.highWaterBytes })
     let session: ReturnType<ChannelHub['connect']>
     try {
@@ -59,7 +60,7 @@ export async function startQuicListener(
     }
     link.attach(session)
     connection.addEventListener(quic.events.EventQUICConnectionStream.name, (streamEvent: Event) => {
-      link.addPeerStream((streamEvent as InstanceType<typeof quic.events.EventQUICConnectionStream>).detail)
+      link.addPeerStream((streamEvent as QuicEvent<QuicStream>).detail)
     })
     connection.addEventListener(quic.events.EventQUICConnectionStopped.name, () => session.closed(), { once: true })
   })

@@ -1,7 +1,6 @@
-import type QUICConnection from '@matrixai/quic/QUICConnection.js'
-import type QUICStream from '@matrixai/quic/QUICStream.js'
 import { ErrorCodes, FlakelineError } from '../errors.js'
 import { CloseCodes, type Channel } from '../transport/protocol.js'
+import type { QuicConnection, QuicStream } from '../transport/quic-api.js'
 import { QuicLane } from '../transport/quic-lane.js'
 import type { HubLink, LinkEvents } from './hub-link.js'
 
@@ -16,14 +15,14 @@ const CLOSE_FLUSH_MS = 500
 export class QuicLink implements HubLink {
   readonly lanes = 'per-channel' as const
   readonly remote: string
-  private readonly connection: QUICConnection
+  private readonly connection: QuicConnection
   private readonly options: { maxMessageBytes: number; highWaterBytes: number }
   private events: LinkEvents | null = null
   private readonly lanesByChannel = new Map<Channel, QuicLane>()
   private readonly allLanes = new Set<QuicLane>()
   private closing = false
 
-  constructor(connection: QUICConnection, options: { maxMessageBytes: number; highWaterBytes: number }) {
+  constructor(connection: QuicConnection, options: { maxMessageBytes: number; highWaterBytes: number }) {
     this.connection = connection
     this.remote = `${connection.remoteHost}:${connection.remotePort}`
     this.options = options
@@ -34,7 +33,7 @@ export class QuicLink implements HubLink {
   }
 
   /** A stream the client opened. */
-  addPeerStream(stream: QUICStream): void {
+  addPeerStream(stream: QuicStream): void {
     const key = `stream-${stream.streamId}`
     const lane = new QuicLane(stream, this.options, {
       message: (message) => this.events?.receive(key, message),

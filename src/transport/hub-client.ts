@@ -189,7 +189,10 @@ export class HubClient {
       } catch (error) {
         if (this.isClosed()) return
         last = asFlakelineError(error, ErrorCodes.HUB_UNREACHABLE, `cannot reach the hub at ${this.address.url}`)
-        if (last.code === ErrorCodes.HUB_AUTH || last.code === ErrorCodes.TLS || last.code === ErrorCodes.PROTOCOL) return this.giveUp(last)
+        // Retrying cannot fix a refused token, a certificate, the protocol, or a missing @matrixai/quic.
+        if (last.code === ErrorCodes.HUB_AUTH || last.code === ErrorCodes.TLS || last.code === ErrorCodes.PROTOCOL || last.code === ErrorCodes.QUIC_MISSING) {
+          return this.giveUp(last)
+        }
       }
       if (!this.outage || last.code === ErrorCodes.SUBSCRIBER_SLOW) this.options.onProblem?.(last)
       this.outage = true

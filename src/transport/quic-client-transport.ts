@@ -1,13 +1,13 @@
 import { createHash, webcrypto } from 'node:crypto'
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
-import type QUICClient from '@matrixai/quic/QUICClient.js'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { ClientTransport, ClientTransportEvents, TransportOptions } from './client-transport.js'
 import type { HubAddress } from './hub-url.js'
 import { QUIC_ALPN, type Channel } from './protocol.js'
+import type { QuicClient, QuicConnectionError, QuicEvent, QuicEvents, QuicStream } from './quic-api.js'
 import { QuicLane } from './quic-lane.js'
-import { loadQuic } from './quic-module.js'
+import { loadQuic, silentQuicLogger } from './quic-module.js'
 import { quicTuning } from './quic-tuning.js'
 
 /** TLS alert "bad certificate" as a QUIC crypto error (0x100 + 42). */
@@ -17,7 +17,7 @@ const CLOSE_TIMEOUT_MS = 2000
 class QuicTransport implements ClientTransport {
   readonly lanes = 'per-channel' as const
   readonly tokenInHello = true
-  private readonly client: QUICClient
+  private readonly client: QuicClient
   private readonly options: TransportOptions
   private readonly events: ClientTransportEvents
   private readonly lanesByChannel = new Map<Channel, QuicLane>()
@@ -26,17 +26,17 @@ class QuicTransport implements ClientTransport {
   private closeCode = 1006
   private closeReason = 'connection lost'
 
-  constructor(client: QUICClient, options: TransportOptions, events: ClientTransportEvents, quicEvents: Awaited<ReturnType<typeof loadQuic>>['quic']['events']) {
+  constructor(client: QuicClient, options: TransportOptions, events: ClientTransportEvents, quicEvents: QuicEvents) {
     this.client = client
     this.options = options
     this.events = events
     const connection = client.connection
     connection.addEventListener(quicEvents.EventQUICConnectionStream.name, (event: Event) => {
-      const stream = (event as InstanceType<typeof quicEvents.EventQUICConnectionStream>).detail
+      const stream = (event as QuicEvent<QuicStream>).detail
       this.addLane(stream, `stream-${stream.streamId}`)
     })
     connection.addEventListener(quicEvents.EventQUICConnectionError.name, (event: Event) => {
-      const data = ((event as CustomEvent).detail as { data?: { errorCode?: number; reason?: Uint8Array } } | undefined)?.data
+      const data = (event as QuicEvent<QuicConnectionError | undefined>).detail?.data
       if (typeof data?.errorCode === 'number') {
         this.closeCode = data.errorCode
         this.closeReason = data.reason ? new TextDecoder().decode(data.reason) : ''
@@ -108,12 +108,12 @@ class QuicTransport implements ClientTransport {
  * only suits a hub on this machine. Rejects with `FLAKELINE_E_TLS` or `FLAKELINE_E_HUB_UNREACHABLE`.
  */
 export async function openQuicTransport(address: HubAddress, options: TransportOptions, events: ClientTransportEvents): Promise<ClientTransport> {
-  const { quic, silentLogger } = await loadQuic()
+  const quic = await loadQuic()
   const host = isIP(address.host) ? address.host : (await lookup(address.host)).address
   // Bind the client's UDP socket on the same side of the machine as the hub: loopback stays loopback.
   const localHost = isIP(host) === 6 ? (host === '::1' ? '::1' : '::') : host.startsWith('127.') ? '127.0.0.1' : '0.0.0.0'
   const pinned = address.fingerprint
-  let client: QUICClient
+  let client: QuicClient
   try {
     client = await quic.QUICClient.createQUICClient(
       {
@@ -134,7 +134,7 @@ export async function openQuicTransport(address: HubAddress, options: TransportO
           keepAliveIntervalTime: 10_000,
           ...quicTuning(host),
         },
-        logger: silentLogger(),
+        logger: silentQuicLogger,
       },
       { timer: options.connectTimeoutMs },
     )

@@ -1,7 +1,7 @@
-import type QUICStream from '@matrixai/quic/QUICStream.js'
 import { performance } from 'node:perf_hooks'
 import { concat } from './frame-codec.js'
 import { LengthPrefixDecoder, withLengthPrefix } from './length-prefix.js'
+import type { QuicStream } from './quic-api.js'
 
 /** What a lane tells its owner. */
 export interface QuicLaneEvents {
@@ -29,7 +29,7 @@ const COALESCE_MS = 16
  * `highWaterBytes` until they drain, which is how a slow peer pushes back on one channel only.
  */
 export class QuicLane {
-  readonly stream: QUICStream
+  readonly stream: QuicStream
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>
   private readonly highWaterBytes: number
   private readonly events: QuicLaneEvents
@@ -42,7 +42,7 @@ export class QuicLane {
   private heldTimer: NodeJS.Timeout | null = null
   private lastWriteAt = -Infinity
 
-  constructor(stream: QUICStream, options: { maxMessageBytes: number; highWaterBytes: number }, events: QuicLaneEvents) {
+  constructor(stream: QuicStream, options: { maxMessageBytes: number; highWaterBytes: number }, events: QuicLaneEvents) {
     this.stream = stream
     this.writer = stream.writable.getWriter()
     this.highWaterBytes = options.highWaterBytes

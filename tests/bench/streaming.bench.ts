@@ -18,7 +18,8 @@ import { HubClient } from '../../dist/src/transport/hub-client.js'
 import { startRecording } from '../../dist/src/core/start-recording.js'
 import { createSelfSignedCertificate } from '../../dist/src/hub/self-signed-cert.js'
 import { encodeFrame } from '../../dist/src/transport/frame-codec.js'
-import { loadQuic } from '../../dist/src/transport/quic-module.js'
+import type { QuicConnection, QuicEvent, QuicStream } from '../../dist/src/transport/quic-api.js'
+import { loadQuic, silentQuicLogger } from '../../dist/src/transport/quic-module.js'
 import { quicTuning } from '../../dist/src/transport/quic-tuning.js'
 import { withLengthPrefix } from '../../dist/src/transport/length-prefix.js'
 import { report } from './_bench-tools.js'
@@ -257,14 +258,14 @@ async function stalledWebSocket(server: HubServer): Promise<() => void> {
 
 /** A QUIC subscriber that says hello, subscribes, and never reads the streams the hub opens. */
 async function stalledQuic(server: HubServer): Promise<() => void> {
-  const { quic, silentLogger } = await loadQuic()
+  const quic = await loadQuic()
   const client = await quic.QUICClient.createQUICClient({
     host: '127.0.0.1',
     port: server.quicPort!,
     localHost: '127.0.0.1',
     crypto: { ops: { randomBytes: async (data: ArrayBuffer) => void crypto.getRandomValues(new Uint8Array(data)) } },
     config: { applicationProtos: ['flakeline/1'], verifyPeer: false },
-    logger: silentLogger(),
+    logger: silentQuicLogger,
   })
   const writer = client.connection.newStream('bidi').writable.getWriter()
   const packr = new Packr({ useRecords: false })
@@ -308,22 +309,22 @@ async function stalledMemory(): Promise<void> {
  * of `frameBytes` each.
  */
 async function rawQuicCeiling(frameBytes: number): Promise<number> {
-  const { quic, silentLogger } = await loadQuic()
+  const quic = await loadQuic()
   const identity = createSelfSignedCertificate(['127.0.0.1'])
   const key = randomBytes(32)
   const hmac = (secret: ArrayBuffer, data: ArrayBuffer) => createHmac('sha256', Buffer.from(secret)).update(Buffer.from(data)).digest()
   const server = new quic.QUICServer({
     crypto: { key: key.buffer.slice(key.byteOffset, key.byteOffset + 32) as ArrayBuffer, ops: { sign: async (secret, data) => new Uint8Array(hmac(secret, data)).buffer, verify: async (secret, data, signature) => hmac(secret, data).equals(Buffer.from(signature)) } },
     config: { key: identity.keyPem, cert: identity.certPem, verifyPeer: false, applicationProtos: ['bench'], ...quicTuning('127.0.0.1') },
-    logger: silentLogger(),
+    logger: silentQuicLogger,
   })
   let received = 0
   server.addEventListener(quic.events.EventQUICServerConnection.name, (event: Event) => {
-    const connection = (event as InstanceType<typeof quic.events.EventQUICServerConnection>).detail
+    const connection = (event as QuicEvent<QuicConnection>).detail
     // The client's closing arrives as an error event; unheard, the library rethrows it.
     connection.addEventListener(quic.events.EventQUICConnectionError.name, () => {})
     connection.addEventListener(quic.events.EventQUICConnectionStream.name, async (streamEvent: Event) => {
-      const reader = (streamEvent as InstanceType<typeof quic.events.EventQUICConnectionStream>).detail.readable.getReader()
+      const reader = (streamEvent as QuicEvent<QuicStream>).detail.readable.getReader()
       try {
         for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) received += chunk.value.length
       } catch {
@@ -338,7 +339,7 @@ async function rawQuicCeiling(frameBytes: number): Promise<number> {
     localHost: '127.0.0.1',
     crypto: { ops: { randomBytes: async (data: ArrayBuffer) => void crypto.getRandomValues(new Uint8Array(data)) } },
     config: { applicationProtos: ['bench'], verifyPeer: false, ...quicTuning('127.0.0.1') },
-    logger: silentLogger(),
+    logger: silentQuicLogger,
   })
   const writer = client.connection.newStream('bidi').writable.getWriter()
   const chunk = new Uint8Array(64 * 1024)

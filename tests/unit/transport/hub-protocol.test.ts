@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest'
 import { ErrorCodes } from '../../../src/errors.js'
 import { encodeFrame, FrameCodec } from '../../../src/transport/frame-codec.js'
 import { CloseCodes, type Frame } from '../../../src/transport/protocol.js'
-import { loadQuic } from '../../../src/transport/quic-module.js'
+import type { QuicConnectionError, QuicEvent } from '../../../src/transport/quic-api.js'
+import { loadQuic, silentQuicLogger } from '../../../src/transport/quic-module.js'
 import { withLengthPrefix } from '../../../src/transport/length-prefix.js'
 import { FrameCollector } from '../../e2e/_streaming.js'
 import { closeOf, useHubs } from './_net.js'
@@ -74,18 +75,18 @@ describe('protocol violations close only the offending connection', () => {
     const publisher = hubs.client({ url: server.quicUrl!, token: server.token, publisher: 'steady' })
     await Promise.all([subscriber.ready(), publisher.ready()])
 
-    const { quic, silentLogger } = await loadQuic()
+    const quic = await loadQuic()
     const client = await quic.QUICClient.createQUICClient({
       host: '127.0.0.1',
       port: server.quicPort!,
       localHost: '127.0.0.1',
       crypto: { ops: { randomBytes: async (data: ArrayBuffer) => void crypto.getRandomValues(new Uint8Array(data)) } },
       config: { applicationProtos: ['flakeline/1'], verifyPeer: false },
-      logger: silentLogger(),
+      logger: silentQuicLogger,
     })
     const stopped = new Promise<number | undefined>((resolve) => {
       client.connection.addEventListener(quic.events.EventQUICConnectionError.name, (event: Event) => {
-        resolve(((event as CustomEvent).detail as { data?: { errorCode?: number } }).data?.errorCode)
+        resolve((event as QuicEvent<QuicConnectionError>).detail.data?.errorCode)
       })
     })
     const writer = client.connection.newStream('bidi').writable.getWriter()

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type Database, type Key, type RootDatabase } from 'lmdb'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
@@ -52,6 +52,20 @@ export interface CompactionReport {
   testsRemoved: number
   bytesBefore: number
   bytesAfter: number
+}
+
+/**
+ * The store keeps its own `.gitignore` (`*`), so it never shows up in `git status` and users need
+ * no install step that edits their `.gitignore` (appending to one without a final newline joins
+ * two patterns into one that matches neither). Only a directory flakeline creates gets one: a
+ * `dir` the user made (even the project root) is never touched.
+ */
+function ignoreInGit(dir: string): void {
+  try {
+    writeFileSync(join(dir, '.gitignore'), '# flakeline\'s history store: local data, not source\n*\n', { flag: 'wx' })
+  } catch {
+    // Not writable: opening the store will say so.
+  }
 }
 
 function isCorruption(error: unknown): boolean {
@@ -172,7 +186,10 @@ export class HistoryStore {
     let root: RootDatabase | undefined
     try {
       assertLooksLikeLmdb(file)
-      if (!options.readOnly) mkdirSync(dir, { recursive: true })
+      if (!options.readOnly && !existsSync(dir)) {
+        mkdirSync(dir, { recursive: true })
+        ignoreInGit(dir)
+      }
       root = open({ path: file, maxDbs: 12, readOnly: options.readOnly ?? false })
       const store = new HistoryStore(dir, root, options.historyLimit)
       store.checkSchema(options.readOnly ?? false)

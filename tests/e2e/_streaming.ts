@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { REPO, type RunnerInstall, type RunResult } from './harness.js'
+import { installedCli, type RunnerInstall, type RunResult } from './harness.js'
 import type { Frame } from '../../src/transport/protocol.js'
-
-const RUNNERS_DIR = join(REPO, 'tests', 'e2e', 'runners')
+import { runnerDir } from '../../scripts/test-installs.mjs'
 
 /** Our environment without FLAKELINE_* or VITEST* settings, plus `extra` (like the harness's runs). */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -40,10 +39,10 @@ function start(args: string[], cwd: string, env: Record<string, string>): Runnin
 }
 
 /** Starts the real runner of `install` in `dir` without waiting for it. */
-export function startRunner(install: RunnerInstall, dir: string, env: Record<string, string>): Running {
-  const modules = join(RUNNERS_DIR, install, 'node_modules')
+export function startRunner(install: RunnerInstall, dir: string, env: Record<string, string>, args: string[] = []): Running {
+  const modules = join(runnerDir(install), 'node_modules')
   const entry = install.startsWith('jest') ? [join(modules, 'jest', 'bin', 'jest.js'), '--ci'] : [join(modules, 'vitest', 'vitest.mjs'), 'run']
-  return start(entry, dir, env)
+  return start([...entry, ...args], dir, env)
 }
 
 /** A running `flakeline serve` and what it printed first. */
@@ -58,7 +57,7 @@ export interface ServeProcess extends Running {
 
 /** Starts the built `flakeline serve` and resolves once it printed the dashboard address (bounded). */
 export async function startServe(args: string[], cwd: string, env: Record<string, string> = {}): Promise<ServeProcess> {
-  const running = start([join(REPO, 'bin', 'flakeline.js'), 'serve', ...args], cwd, env)
+  const running = start([installedCli(), 'serve', ...args], cwd, env)
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`flakeline serve printed no address in 20 s:\n${running.stdout()}`)), 20_000)
     const check = () => {

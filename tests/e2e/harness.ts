@@ -5,9 +5,9 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { HistoryStore } from '../../src/store/history-store.js'
 import type { FileRecord, RunRecord } from '../../src/records.js'
+import { runnerDir } from '../../scripts/test-installs.mjs'
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const RUNNERS_DIR = join(REPO, 'tests', 'e2e', 'runners')
 
 export type RunnerInstall = 'jest29' | 'jest30' | 'vitest3' | 'vitest4'
 export type Fixture = 'vitest' | 'jest-babel' | 'jest-ts'
@@ -21,12 +21,13 @@ export interface RunResult {
 const projects: string[] = []
 
 /**
- * A fresh copy of a fixture project inside a runner install (so `jest`/`vitest` and `flakeline`
- * resolve from its node_modules, as in a user's project). The shared suite is copied in for the
- * vitest and jest-babel fixtures.
+ * A fresh copy of a fixture project inside a runner's project outside the repository (so
+ * `jest`/`vitest` and the packed `flakeline` resolve from its node_modules, as in a user's project,
+ * and nothing resolves from this repository). The shared suite is copied in for the vitest and
+ * jest-babel fixtures.
  */
 export function createProject(runner: RunnerInstall, fixture: Fixture): string {
-  const dir = join(RUNNERS_DIR, runner, 'projects', `${fixture}-${randomBytes(4).toString('hex')}`)
+  const dir = join(runnerDir(runner), 'projects', `${fixture}-${randomBytes(4).toString('hex')}`)
   mkdirSync(dir, { recursive: true })
   if (fixture !== 'jest-ts') cpSync(join(REPO, 'fixtures', 'suite'), dir, { recursive: true })
   cpSync(join(REPO, 'fixtures', fixture), dir, { recursive: true })
@@ -49,14 +50,19 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Runs the real runner of `runner` in `dir` and collects its output and exit code. */
 export function runRunner(runner: RunnerInstall, dir: string, args: string[] = [], env: Record<string, string> = {}): Promise<RunResult> {
-  const modules = join(RUNNERS_DIR, runner, 'node_modules')
+  const modules = join(runnerDir(runner), 'node_modules')
   const entry = runner.startsWith('jest') ? [join(modules, 'jest', 'bin', 'jest.js'), '--ci'] : [join(modules, 'vitest', 'vitest.mjs'), 'run']
   return runNode([...entry, ...args], dir, env)
 }
 
-/** Runs the built `flakeline` CLI in `dir`. */
-export function runCliProcess(args: string[], dir: string, env: Record<string, string> = {}): Promise<RunResult> {
-  return runNode([join(REPO, 'bin', 'flakeline.js'), ...args], dir, env)
+/** The `flakeline` command as npm installed it beside `runner` (what `npx flakeline` runs). */
+export function installedCli(runner: RunnerInstall = 'vitest4'): string {
+  return join(runnerDir(runner), 'node_modules', 'flakeline', 'bin', 'flakeline.js')
+}
+
+/** Runs the installed `flakeline` command in `dir`. */
+export function runCliProcess(args: string[], dir: string, env: Record<string, string> = {}, runner: RunnerInstall = 'vitest4'): Promise<RunResult> {
+  return runNode([installedCli(runner), ...args], dir, env)
 }
 
 function runNode(args: string[], cwd: string, env: Record<string, string>): Promise<RunResult> {

@@ -8,7 +8,8 @@ describe.each(['jest29', 'jest30'] as const)('%s with ts-jest', (install) => {
     const dir = createProject(install, 'jest-ts')
     const result = await runRunner(install, dir)
     expect(result.code).toBe(1)
-    const [{ run, files }] = await readStore(dir)
+    const [stored] = await readStore(dir)
+    const { run, files } = stored!
     expect(run).toMatchObject({ runner: 'jest', files: 2, tests: 5, passed: 3, failed: 1, todo: 1 })
     const failure = files.flatMap((file) => file.tests).find((test) => test.status === 'failed')!
     expect(failure.name).toBe('BoundedQueue under load > counts items after overflow')

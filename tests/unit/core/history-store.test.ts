@@ -1,6 +1,7 @@
 import { describe, test, expect } from 'vitest'
 import { join } from 'node:path'
-import { existsSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { ErrorCodes } from '../../../src/errors.js'
 import { HistoryStore, SCHEMA_VERSION, STORE_FILE } from '../../../src/store/history-store.js'
 import { MAX_STORED_NAME_BYTES, storedTestName } from '../../../src/store/test-key.js'
@@ -20,6 +21,19 @@ describe('opening', () => {
     expect(store.listRuns()).toEqual([])
     expect(store.counts()).toEqual({ runs: 0, files: 0, tests: 0, fileRecords: 0 })
     expect(store.verify()).toEqual([])
+  })
+
+  test('a directory it creates gets its own .gitignore, so git never lists the store; a directory the user made is left alone', () => {
+    const project = scratch.dir()
+    execFileSync('git', ['init', '-q'], { cwd: project })
+    scratch.open(join(project, '.flakeline'), { historyLimit: 10 })
+    expect(readFileSync(join(project, '.flakeline', '.gitignore'), 'utf8')).toContain('*\n')
+    expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: project, encoding: 'utf8' })).toBe('')
+
+    const own = join(scratch.dir(), 'mine')
+    mkdirSync(own)
+    scratch.open(own, { historyLimit: 10 })
+    expect(existsSync(join(own, '.gitignore'))).toBe(false)
   })
 
   test('reopening keeps the runs and continues the sequence', async () => {

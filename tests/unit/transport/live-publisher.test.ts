@@ -92,9 +92,8 @@ describe('the recorder publishes a run live', () => {
     const root = project()
     const recorder = (await startRecording(root, { hub: url, token: 'a-token-of-16-chars' }, START, (line) => lines.push(line)))!
     for (let i = 0; i < 50; i++) recorder.addFile(fileResult(`tests/${i}.test.js`, 'passed', 1, [testRecord('works', 'passed')]))
-    const started = Date.now()
+    // finish() gives the publisher a bounded flush; a hang fails this test by its timeout.
     const run = await recorder.finish('passed')
-    expect(Date.now() - started).toBeLessThan(5_000)
     expect(run?.files).toBe(50)
     const warnings = lines.filter((line) => line.includes('warning'))
     expect(warnings).toHaveLength(1)

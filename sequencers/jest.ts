@@ -56,7 +56,7 @@ export default class FlakelineJestSequencer implements JestSequencer {
     if (tests.length === 0) return tests
     const request = this.identify(tests)
     const shard = await planShard({ ...request, shardIndex: options.shardIndex, shardCount: options.shardCount })
-    if (!shard) return this.jestDefault(tests).shard(tests, options)
+    if (!shard.fileIds) return this.jestDefault(tests).shard(tests, options)
     const kept = new Set(shard.fileIds)
     return tests.filter((_, i) => kept.has(request.fileIds[i]!))
   }

@@ -41,7 +41,7 @@ export class FlakelineSequencer extends BaseSequencer {
     if (!shard || files.length === 0) return super.shard(files)
     const request = this.identify(files)
     const planned = await planShard({ ...request, shardIndex: shard.index, shardCount: shard.count })
-    if (!planned) return super.shard(files)
+    if (!planned.fileIds) return super.shard(files)
     const kept = new Set(planned.fileIds)
     return files.filter((_, i) => kept.has(request.fileIds[i]!))
   }

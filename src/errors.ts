@@ -56,6 +56,10 @@ export const ErrorCodes = {
   TLS: 'FLAKELINE_E_TLS',
   /** QUIC was asked for, but the optional package `@matrixai/quic` is not installed, cannot be loaded here, or is not 2.x. */
   QUIC_MISSING: 'FLAKELINE_E_QUIC_MISSING',
+  /** A shard plan (`FLAKELINE_SHARD_PLAN`, `shardPlan`) is missing, unreadable, invalid, or made for another shard count. */
+  SHARD_PLAN: 'FLAKELINE_E_SHARD_PLAN',
+  /** A history bundle given to `merge` is malformed, damaged, too large, or from a newer flakeline. */
+  BUNDLE: 'FLAKELINE_E_BUNDLE',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

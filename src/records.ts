@@ -27,6 +27,31 @@ export interface ShardInfo {
   count: number
 }
 
+/**
+ * How a sharded run chose its files: from a shard plan file (`plan`), from the plan the first shard
+ * of a local job froze (`job`), or by the runner's own hash split (`runner`). Shards that split
+ * from the same fingerprint together ran every file exactly once.
+ */
+export interface SplitInfo {
+  mode: 'plan' | 'job' | 'runner'
+  /** sha256 of the plan's assignment (`runner:<count>` for the runner's split). */
+  fingerprint: string
+  /** Files the runner listed before the split, and how many of them the plan did not know (placed by hash). */
+  filesListed: number
+  unplanned: number
+}
+
+/** One shard's run folded into a merged run by `flakeline merge`. */
+export interface RunPart {
+  uid: string
+  id: string
+  shard: ShardInfo | null
+  split: SplitInfo | null
+  files: number
+  startedAt: number
+  endedAt: number | null
+}
+
 /** One run of a test runner. */
 export interface RunRecord {
   /** Sortable unique id, e.g. `20261122T034501Z-k3f9a2`. */
@@ -53,6 +78,17 @@ export interface RunRecord {
   durationMs: number
   /** Files with a deadline in this run and those that missed it; absent when no file had one (and in older stores). */
   deadlines?: DeadlineReport
+  /** Unique across stores (random), so a run merged twice is noticed; absent in runs recorded before 0.2. */
+  uid?: string
+  /**
+   * The job this run belongs to: `runId` when set, else the CI job's identity (`github-RUNID-ATTEMPT-JOB`),
+   * else the local shard job; the shards of one job are merged into one run. Absent for a plain local run.
+   */
+  job?: string
+  /** How a sharded run chose its files. */
+  split?: SplitInfo
+  /** The shards merged into this run by `flakeline merge`, in shard order. */
+  parts?: RunPart[]
 }
 
 /** A file that finished after its deadline (`deadlines` option or `@flakeline-deadline` pragma). */

@@ -35,6 +35,11 @@ export function parseSeed(value: string | undefined, fallback: number | undefine
   return value === undefined ? fallback : integer('--seed', value, 0, 0xffffffff, usage)
 }
 
+/** `--shards 4`: a shard count from 1 to 1024. */
+export function parseShardCount(value: string, usage: string): number {
+  return integer('--shards', value, 1, 1024, usage)
+}
+
 /** `--shard 2/4` → `{ index: 2, count: 4 }` (1-based, like the runners). */
 export function parseShard(value: string | undefined, usage: string): { index: number; count: number } | null {
   if (value === undefined) return null

@@ -7,7 +7,7 @@ import { DEFAULT_OPTIONS, optionsFromEnvironment, validateOptions, type Flakelin
 /** Config file names looked up in the root, first found wins. */
 export const CONFIG_FILE_NAMES = ['flakeline.config.json', 'flakeline.config.js', 'flakeline.config.mjs', 'flakeline.config.cjs'] as const
 
-/** Options after every layer is applied; `dir` is absolute. */
+/** Options after every layer is applied; `dir` and `shardPlan` are absolute. */
 export interface ResolvedOptions extends FlakelineOptions {
   dir: string
   /** The directory the store and config file are relative to. */
@@ -72,5 +72,6 @@ export async function loadOptions(
   problems.push(...inlineLayer.problems, ...envLayer.problems)
   const merged: FlakelineOptions = { ...DEFAULT_OPTIONS, ...fileLayer, ...inlineLayer.options, ...envLayer.options }
   const dir = resolve(root, merged.dir ?? '.flakeline')
-  return { options: { ...merged, dir, root, configFile }, problems }
+  const shardPlan = merged.shardPlan === undefined ? undefined : resolve(root, merged.shardPlan)
+  return { options: { ...merged, dir, ...(shardPlan ? { shardPlan } : {}), root, configFile }, problems }
 }

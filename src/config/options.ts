@@ -41,6 +41,11 @@ export interface FlakelineOptions {
   hub?: string
   /** The hub's token (`FLAKELINE_TOKEN`): for `hub`, or the token of the `serve` hub (default: a new one, printed). */
   token?: string
+  /**
+   * A shard plan written by `flakeline plan --shards N --out FILE` (`FLAKELINE_SHARD_PLAN`), relative
+   * to the root: with `--shard`, every shard takes its files from it. One that cannot be read fails the run.
+   */
+  shardPlan?: string
 }
 
 /** The `serve` option: where an in-process hub listens. */
@@ -144,6 +149,7 @@ const CHECKS: Record<keyof FlakelineOptions, Check> = {
   serve: isServe,
   hub: isHubUrl,
   token: isToken,
+  shardPlan: isNonEmptyString,
 }
 
 /** Environment variables and the option each sets; values are parsed before validation. */
@@ -161,6 +167,7 @@ export const ENVIRONMENT_OPTIONS: ReadonlyArray<readonly [string, keyof Flakelin
   ['FLAKELINE_GIT_CHANGES', 'gitChanges', 'boolean'],
   ['FLAKELINE_HUB', 'hub', 'string'],
   ['FLAKELINE_TOKEN', 'token', 'string'],
+  ['FLAKELINE_SHARD_PLAN', 'shardPlan', 'string'],
 ]
 
 function describeValue(value: unknown): string {

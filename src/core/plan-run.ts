@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import { loadOptions, type ResolvedOptions } from '../config/load-options.js'
 import { HistoryStore } from '../store/history-store.js'
@@ -9,7 +9,11 @@ import { compileScheduleRules, scheduleOf, type FileSchedule } from '../scheduli
 import { describeDuration } from '../scheduling/duration-text.js'
 import { planFiles } from '../scheduling/plan-files.js'
 import type { FileChange, Plan, PlanFile } from '../scheduling/plan-types.js'
-import { balanceShards, type ShardSplit } from '../scheduling/shards.js'
+import { balanceShards } from '../scheduling/shards.js'
+import { joinLocalJob, type LocalJob } from '../sharding/local-job.js'
+import { makeShardPlan, readShardPlan, shardOf, type ShardPlan } from '../sharding/shard-plan.js'
+import { publishSplit, type SplitDecision } from '../sharding/split-handoff.js'
+import { inCi } from './job-identity.js'
 import { changedPaths, classifyChanges } from './changed-files.js'
 import { Notices } from './notices.js'
 import { PRAGMA_FILE_LIMIT, readPragmas } from './read-pragmas.js'
@@ -52,6 +56,8 @@ interface Loaded {
   suite: SuiteModel
   /** Paths changed since the last recorded run (git), when asked for; null outside git. */
   changes: Promise<Set<string> | null> | null
+  /** What the evidence was read from: the newest run's sequence number and id. */
+  basis: ShardPlan['basis']
 }
 
 /**
@@ -68,14 +74,15 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
     notices.warn(problem)
   }
   if (!options.enabled) return null
-  if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), suite: suiteModel([]), changes: null }
+  if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), suite: suiteModel([]), changes: null, basis: { runs: 0, lastRun: null } }
   let store: HistoryStore | undefined
   try {
     store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
     // git runs in child processes while this process unpacks the evidence.
-    const changes = gitChanges(options, store.latestRun()?.code.commit ?? null)
+    const latest = store.latestRun()
+    const changes = gitChanges(options, latest?.code.commit ?? null)
     const index = store.readPlanIndex()
-    return { options, evidence: index, suite: index.suite, changes }
+    return { options, evidence: index, suite: index.suite, changes, basis: { runs: latest?.seq ?? 0, lastRun: latest?.id ?? null } }
   } catch (error) {
     const cause = asFlakelineError(error, ErrorCodes.SEQUENCER, 'unexpected failure')
     const detail = cause.code === ErrorCodes.SEQUENCER ? cause.message : `${cause.code}: ${cause.message}`
@@ -161,25 +168,104 @@ export async function planRun(request: PlanRequest): Promise<Plan | null> {
   return plan
 }
 
+/** The split a shard uses: its files, or null for the runner's own split; and what to record of it. */
+export interface ShardDecision {
+  fileIds: string[] | null
+  split: SplitDecision
+}
+
 /**
- * The runner-neutral core of both sequencers' `shard`: the files of shard `shardIndex` of a split
- * balanced by predicted duration, or null for the runner's own hash split (no history, disabled,
- * store unusable). Every machine computes the same split from the same store.
+ * The plan a local job freezes for all its shards: balanced by predicted duration from the store as
+ * it is now, or a fallback (every shard then uses the runner's split) without history.
  */
-export async function planShard(request: ShardRequest): Promise<{ fileIds: string[]; split: ShardSplit } | null> {
-  const notices = request.notices ?? processNotices
+async function planFromStore(request: ShardRequest, notices: Notices): Promise<ShardPlan> {
   const loaded = await loadHistory(request, notices, 'sharding')
-  if (!loaded) return null
-  if (loaded.evidence.size === 0) {
-    notices.info(`no history yet in ${loaded.options.dir}; using ${request.runner}'s default sharding this run`)
-    return null
-  }
+  if (!loaded) return makeShardPlan(request.shardCount, null, { runs: 0, lastRun: null }, 'the store is unusable (warned above)')
+  if (loaded.evidence.size === 0) return makeShardPlan(request.shardCount, null, loaded.basis, `no history yet in ${loaded.options.dir}`)
   const split = balanceShards(
     request.fileIds.map((fileId) => ({ fileId, predictedMs: loaded.evidence.get(fileId)?.predictedMs ?? null })),
     request.shardCount,
   )
-  const fileIds = split.shards[request.shardIndex - 1] ?? []
-  const loads = split.loads.map((load) => describeDuration(load))
-  notices.info(`shard ${request.shardIndex}/${request.shardCount}: ${fileIds.length} of ${request.fileIds.length} files, balanced by predicted duration (shards ${loads.join(', ')})`)
-  return { fileIds, split }
+  return makeShardPlan(request.shardCount, split, loaded.basis, null)
+}
+
+function runnerSplit(request: ShardRequest, notices: Notices, why: string | null): ShardDecision {
+  if (why) notices.infoOnce(`shard ${request.shardIndex}/${request.shardCount}: ${request.runner}'s own split (${why})`)
+  return { fileIds: null, split: { info: { mode: 'runner', fingerprint: `runner:${request.shardCount}`, filesListed: request.fileIds.length, unplanned: 0 }, job: null } }
+}
+
+/** This shard's files under `plan`: every file the plan knows where it says, new files by hash (`unplannedShard`). */
+function splitByPlan(request: ShardRequest, plan: ShardPlan, mode: 'plan' | 'job', source: string, notices: Notices, job: LocalJob | null): ShardDecision {
+  if (plan.fallback) {
+    const decision = runnerSplit(request, notices, `${plan.fallback}; every shard ${mode === 'job' ? 'of this local job' : `reading ${source}`} does the same`)
+    return { fileIds: null, split: { ...decision.split, job: job?.job ?? null, ...(job ? { touch: job.touch } : {}) } }
+  }
+  const fileIds: string[] = []
+  let unplanned = 0
+  for (const fileId of request.fileIds) {
+    const { shard, planned } = shardOf(plan, fileId)
+    if (!planned) unplanned++
+    if (shard === request.shardIndex) fileIds.push(fileId)
+  }
+  const loads = plan.predictedMs.map((load) => describeDuration(load)).join(', ')
+  const added = unplanned ? `; ${unplanned} file${unplanned === 1 ? '' : 's'} new since the plan, placed by hash` : ''
+  notices.infoOnce(`shard ${request.shardIndex}/${request.shardCount}: ${fileIds.length} of ${request.fileIds.length} files from ${source}, balanced by predicted duration (shards ${loads})${added}`)
+  return {
+    fileIds,
+    split: {
+      info: { mode, fingerprint: plan.fingerprint, filesListed: request.fileIds.length, unplanned },
+      job: job?.job ?? null,
+      ...(job ? { touch: job.touch } : {}),
+    },
+  }
+}
+
+/**
+ * The runner-neutral core of both sequencers' `shard`. The shards of one run are separate processes
+ * that each call it, and the union of their files must be every file exactly once, whatever each
+ * one's store holds. So a split depends only on what every shard sees alike:
+ * 1. a shard plan file (`shardPlan`, `FLAKELINE_SHARD_PLAN`): every shard reads the same assignment;
+ *    one that cannot be read fails the run, since its siblings may be using it;
+ * 2. in CI without a plan (each shard on its own machine with its own store): the runner's split;
+ * 3. locally: the plan the job's first shard froze in the checkout (`joinLocalJob`), so shards run
+ *    one after another never plan from each other's records.
+ * The decision is published for the run record (`publishSplit`). Rejects with `FLAKELINE_E_SHARD_PLAN`,
+ * and otherwise only in strict mode.
+ */
+export async function planShard(request: ShardRequest, env: NodeJS.ProcessEnv = process.env): Promise<ShardDecision> {
+  const notices = request.notices ?? processNotices
+  const decision = await decideShard(request, notices, env)
+  publishSplit(request.root, decision.split)
+  return decision
+}
+
+async function decideShard(request: ShardRequest, notices: Notices, env: NodeJS.ProcessEnv): Promise<ShardDecision> {
+  const { options } = await loadOptions(request.root, request.inline)
+  if (!options.enabled) return runnerSplit(request, notices, null)
+  if (options.shardPlan) {
+    const plan = readShardPlan(options.shardPlan)
+    const source = relative(request.root, options.shardPlan) || options.shardPlan
+    if (plan.shards !== request.shardCount) {
+      return runnerSplit(request, notices, `${source} was made for ${plan.shards} shards, this run has ${request.shardCount}; every shard does the same`)
+    }
+    return splitByPlan(request, plan, 'plan', source, notices, null)
+  }
+  if (inCi(env)) {
+    return runnerSplit(
+      request,
+      notices,
+      `no shard plan: in CI each shard reads its own store, and splits made from stores that differ could skip files; to balance by duration, give every shard one plan: flakeline plan --shards ${request.shardCount} --out shard-plan.json, then FLAKELINE_SHARD_PLAN=shard-plan.json`,
+    )
+  }
+  const key = [request.root, request.runner, request.shardCount, options.runId ?? ''].join('\0')
+  try {
+    const job = await joinLocalJob(request.root, key, request.shardIndex, () => planFromStore(request, notices))
+    return splitByPlan(request, job.plan, 'job', "this local job's plan", notices, job)
+  } catch (error) {
+    // Without the shared plan the shards cannot agree on a balanced split; the runner's split is safe.
+    const cause = asFlakelineError(error, ErrorCodes.SEQUENCER, 'unexpected failure')
+    if (options.strict) throw cause
+    notices.warn(new FlakelineError(ErrorCodes.SEQUENCER, `cannot share a shard plan in ${request.root} (${cause.message}); using ${request.runner}'s default sharding`, { cause }))
+    return runnerSplit(request, notices, null)
+  }
 }

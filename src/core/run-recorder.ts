@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { relative } from 'node:path'
 import { detectCodeState } from '../code-state.js'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
@@ -9,6 +10,8 @@ import { Notices } from './notices.js'
 import { deadlineReport, type FileTiming } from './deadline-misses.js'
 import { describeDuration } from '../scheduling/duration-text.js'
 import { newRunId } from './run-id.js'
+import { jobKeyOf } from './job-identity.js'
+import { takeSplit } from '../sharding/split-handoff.js'
 import { LivePublisher } from '../live/live-publisher.js'
 import type { ConsoleEntry, StartedFile } from '../live/live-frames.js'
 
@@ -25,6 +28,12 @@ function fileRecord(file: FileResult, runSeq: number): FileRecord {
     fileError: file.fileError,
     tests: file.tests,
   }
+}
+
+/** The run's job (see `jobKeyOf`), as a field to spread into the record only when there is one. */
+function jobOf(runId: string | undefined): { job?: string } {
+  const job = jobKeyOf(runId)
+  return job ? { job } : {}
 }
 
 /** What a reporter knows when the run starts. */
@@ -108,6 +117,8 @@ export class RunRecorder {
       todo: 0,
       flaky: 0,
       durationMs: 0,
+      uid: randomBytes(8).toString('hex'),
+      ...jobOf(this.options.runId),
     })
   }
 
@@ -227,8 +238,15 @@ export class RunRecorder {
     await this.ready
     const store = this.store
     let run = this.run
+    // The sequencer's split decision (taken even when recording failed, so it never leaks into a later run).
+    const split = takeSplit(this.options.root)
+    split?.touch?.()
     if (store && run && !this.failure) {
       run = { ...run, ...this.totals, status, endedAt, durationMs: Math.max(0, endedAt - run.startedAt) }
+      if (split && run.shard) {
+        run.split = split.info
+        if (!run.job && split.job) run.job = split.job
+      }
       const deadlines = deadlineReport(this.timings, run.startedAt, this.options.root, this.options)
       if (deadlines) run.deadlines = deadlines
       this.run = run

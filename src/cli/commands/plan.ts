@@ -1,6 +1,10 @@
 import { randomInt } from 'node:crypto'
-import { isAbsolute, relative } from 'node:path'
-import { findPackageRoot } from '../../config/load-options.js'
+import { writeFileSync } from 'node:fs'
+import { isAbsolute, relative, resolve } from 'node:path'
+import { findPackageRoot, type ResolvedOptions } from '../../config/load-options.js'
+import { ErrorCodes, FlakelineError } from '../../errors.js'
+import { formatShardPlan, makeShardPlan, readShardPlan, shardOf, type ShardPlan } from '../../sharding/shard-plan.js'
+import { HistoryStore } from '../../store/history-store.js'
 import { changedPaths, classifyChanges } from '../../core/changed-files.js'
 import { Notices } from '../../core/notices.js'
 import { planFilesOf } from '../../core/plan-run.js'
@@ -16,10 +20,11 @@ import { ExitCodes, type CliIO } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs, withStore } from '../command.js'
 import { formatDuration, table } from '../format.js'
-import { PLAN_FLAGS, parsePolicy, parseSeed, parseShard, parseWorkers } from '../plan-flags.js'
+import { PLAN_FLAGS, parsePolicy, parseSeed, parseShard, parseShardCount, parseWorkers } from '../plan-flags.js'
 import { cliOptions } from '../store-location.js'
 
-const usage = 'flakeline plan [--json] [--policy P] [--workers K] [--shard i/n] [--seed N] [--dir DIR] [files...]'
+const usage =
+  'flakeline plan [--json] [--policy P] [--workers K] [--shard i/n] [--seed N] [--dir DIR] [files...]\n       flakeline plan --shards N --out FILE [--dir DIR] [files...]'
 
 /** Known file ids for the paths given on the command line; unknown paths are planned as new files. */
 function selectFiles(args: readonly string[], io: CliIO, root: string, evidence: ReadonlyMap<string, FileEvidence>, projects: readonly string[]) {
@@ -71,6 +76,13 @@ function planJson(plan: Plan, paths: ReadonlyMap<string, string>, evidence: Read
   }
 }
 
+/** The files of `fileIds` per shard under a plan (new files by hash, as the shards place them). */
+function splitOfPlan(plan: ShardPlan, fileIds: readonly string[]): ShardSplit {
+  const shards: string[][] = Array.from({ length: plan.shards }, () => [])
+  for (const fileId of fileIds) shards[shardOf(plan, fileId).shard - 1]!.push(fileId)
+  return { shards, loads: plan.predictedMs.length === plan.shards ? plan.predictedMs : shards.map(() => 0) }
+}
+
 function round(ms: number): number {
   return Math.round(ms * 10) / 10
 }
@@ -94,13 +106,47 @@ function planText(plan: Plan, split: ShardSplit | null, shard: { index: number; 
   return `${lines.join('\n')}\n`
 }
 
+/**
+ * `--shards N --out FILE`: one split for every shard of a CI job, made once from the store (a store
+ * that does not exist yet gives a plan that tells every shard to use the runner's split).
+ */
+async function writeShardPlan(io: CliIO, options: ResolvedOptions, count: number, out: string, positionals: readonly string[]): Promise<number> {
+  const root = findPackageRoot(io.cwd)
+  let plan: ShardPlan
+  if (!HistoryStore.exists(options.dir)) {
+    plan = makeShardPlan(count, null, { runs: 0, lastRun: null }, `no history yet in ${options.dir}`)
+  } else {
+    plan = await withStore(io, options.dir, (store) => {
+      const { evidence, projects } = store.planIndex()
+      const latest = store.latestRun()
+      const basis = { runs: latest?.seq ?? 0, lastRun: latest?.id ?? null }
+      if (evidence.size === 0) return makeShardPlan(count, null, basis, `no history yet in ${options.dir}`)
+      const { fileIds } = selectFiles(positionals, io, root, evidence, projects)
+      return makeShardPlan(count, balanceShards(fileIds.map((fileId) => ({ fileId, predictedMs: evidence.get(fileId)?.predictedMs ?? null })), count), basis, null)
+    })
+  }
+  const target = resolve(io.cwd, out)
+  writeFileSync(target, formatShardPlan(plan))
+  const files = Object.keys(plan.assign).length
+  const what = plan.fallback
+    ? `every shard will use the runner's own split (${plan.fallback})`
+    : `${files} files, predicted ${plan.predictedMs.map((ms) => describeDuration(ms)).join(', ')}`
+  io.stdout(`shard plan for ${count} shards: ${what}; fingerprint ${plan.fingerprint.slice(0, 12)}; written to ${relative(io.cwd, target) || target}\n`)
+  return ExitCodes.OK
+}
+
 export const planCommand: Command = {
   name: 'plan',
-  summary: 'the order (and shards) the next run gets, with predicted duration, priority, deadline and why',
+  summary: 'the order (and shards) the next run gets, with predicted duration, priority, deadline and why; --shards N --out FILE writes a shard plan',
   usage,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { ...STORE_OPTIONS, ...PLAN_FLAGS, shard: { type: 'string' } }, usage)
+    const { values, positionals } = parseCommandArgs(args, { ...STORE_OPTIONS, ...PLAN_FLAGS, shard: { type: 'string' }, shards: { type: 'string' }, out: { type: 'string' } }, usage)
     const { options } = await cliOptions(io, values.dir)
+    if (values.shards !== undefined || values.out !== undefined) {
+      if (values.shards === undefined || values.out === undefined) throw new FlakelineError(ErrorCodes.USAGE, `--shards and --out go together\nusage: ${usage}`)
+      if (values.shard !== undefined) throw new FlakelineError(ErrorCodes.USAGE, `--shard shows one shard; --shards N --out FILE writes a plan for all of them\nusage: ${usage}`)
+      return writeShardPlan(io, options, parseShardCount(values.shards, usage), values.out, positionals)
+    }
     const policy = parsePolicy(values.policy, options.policy, usage)
     const workers = parseWorkers(values.workers, options.workers, usage)
     const seed = parseSeed(values.seed, options.seed, usage) ?? randomInt(0, 2 ** 32 - 1)
@@ -115,7 +161,12 @@ export const planCommand: Command = {
       let request = { root, fileIds: selected.fileIds, paths: selected.paths }
       let split: ShardSplit | null = null
       if (shard) {
-        split = balanceShards(request.fileIds.map((fileId) => ({ fileId, predictedMs: evidence.get(fileId)?.predictedMs ?? null })), shard.count)
+        // What the shards will do: the configured shard plan's split, else one balanced from this store.
+        const configured = options.shardPlan ? readShardPlan(options.shardPlan) : null
+        split =
+          configured && configured.shards === shard.count && !configured.fallback
+            ? splitOfPlan(configured, request.fileIds)
+            : balanceShards(request.fileIds.map((fileId) => ({ fileId, predictedMs: evidence.get(fileId)?.predictedMs ?? null })), shard.count)
         const kept = new Set(split.shards[shard.index - 1])
         const at = request.fileIds.map((id, i) => (kept.has(id) ? i : -1)).filter((i) => i >= 0)
         request = { root, fileIds: at.map((i) => request.fileIds[i]!), paths: at.map((i) => request.paths[i]!) }

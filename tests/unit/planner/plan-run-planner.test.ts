@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest'
 import { classifyChanges, changedPaths, fileStem, parseStatus, workTreeTop } from '../../../src/core/changed-files.js'
 import { deadlineReport } from '../../../src/core/deadline-misses.js'
 import { Notices } from '../../../src/core/notices.js'
-import { planRun, planShard } from '../../../src/core/plan-run.js'
+import { planRun } from '../../../src/core/plan-run.js'
 import { startRecording } from '../../../src/core/start-recording.js'
 import { HistoryStore } from '../../../src/store/history-store.js'
 import { fileRecord, recordRun, testRecord, useScratch } from '../core/_fixtures.js'
@@ -131,23 +131,6 @@ describe('planRun: schedules and changes reach the sequencers', () => {
   test('fileStem and classifyChanges', () => {
     expect(['tests/cart.test.ts', 'src/cart.ts', 'a/cart.spec.mjs', 'cart'].map(fileStem)).toEqual(['cart', 'cart', 'cart', 'cart'])
     expect(classifyChanges(['tests/cart.test.ts', 'tests/user.test.ts', 'tests/misc.test.ts'], new Set(['tests/cart.test.ts', 'src/user.ts']))).toEqual(['changed', 'related', null])
-  })
-})
-
-describe('planShard', () => {
-  test('the balanced split from history; every shard computed alike; a notice names the loads', async () => {
-    const { root, lines, notices } = project()
-    await history(root)
-    const shards = await Promise.all([1, 2].map((shardIndex) => planShard({ root, fileIds: FILES, runner: 'jest', notices, shardIndex, shardCount: 2 })))
-    expect(shards[0]!.fileIds.concat(shards[1]!.fileIds).sort()).toEqual(FILES)
-    expect(shards.map((shard) => shard!.fileIds)).toContainEqual(['tests/b.test.ts'])
-    expect(lines[0]).toMatch(/^flakeline: shard 1\/2: \d of 4 files, balanced by predicted duration \(shards 2\.0 s, 650 ms\)$/)
-  })
-
-  test('no history: null, and the notice says the runner shards', async () => {
-    const { root, lines, notices } = project()
-    expect(await planShard({ root, fileIds: FILES, runner: 'vitest', notices, shardIndex: 1, shardCount: 2 })).toBeNull()
-    expect(lines).toEqual([`flakeline: no history yet in ${join(root, '.flakeline')}; using vitest's default sharding this run`])
   })
 })
 

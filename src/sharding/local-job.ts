@@ -22,13 +22,19 @@ export interface LocalJob {
 }
 
 /**
- * Where a checkout keeps its local shard jobs: beside its installed packages (the convention of
- * `find-cache-dir`), else in the system's temporary directory keyed by the root.
+ * Where a checkout keeps its local shard jobs: `node_modules/.cache/flakeline` in the root (the
+ * convention of `find-cache-dir`, and where Vitest keeps its own cache). The place must not depend on
+ * what a shard's run leaves behind (Vitest creates `node_modules` in a project that had none), so it
+ * is created when missing; only a root that cannot be written to uses the system's temporary directory.
  */
 function jobsDir(root: string): string {
-  const modules = join(root, 'node_modules')
-  if (existsSync(modules)) return join(modules, '.cache', 'flakeline', 'shard-jobs')
-  return join(tmpdir(), `flakeline-shard-jobs-${createHash('sha256').update(root).digest('hex').slice(0, 16)}`)
+  const inRoot = join(root, 'node_modules', '.cache', 'flakeline', 'shard-jobs')
+  try {
+    mkdirSync(inRoot, { recursive: true })
+    return inRoot
+  } catch {
+    return join(tmpdir(), `flakeline-shard-jobs-${createHash('sha256').update(root).digest('hex').slice(0, 16)}`)
+  }
 }
 
 function roundsOf(base: string): number[] {

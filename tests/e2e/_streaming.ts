@@ -1,16 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { installedCli, type RunnerInstall, type RunResult } from './harness.js'
+import { childEnv, installedCli, type RunnerInstall, type RunResult } from './harness.js'
 import type { Frame } from '../../src/transport/protocol.js'
 import { runnerDir } from '../../scripts/test-installs.mjs'
-
-/** Our environment without FLAKELINE_* or VITEST* settings, plus `extra` (like the harness's runs). */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }
-  for (const name of Object.keys(env)) if (name.startsWith('FLAKELINE_') || name.startsWith('VITEST')) delete env[name]
-  delete env.NODE_OPTIONS
-  return { ...env, ...extra }
-}
 
 /** A child process whose end can be awaited while it runs. */
 export interface Running {

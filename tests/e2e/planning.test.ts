@@ -1,4 +1,4 @@
-import { cpSync, readdirSync } from 'node:fs'
+import { cpSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { REPO, createProject, flakelineLines, readStore, removeProjects, runCliProcess, runRunner, type RunnerInstall } from './harness.js'
@@ -56,35 +56,5 @@ describe.each(RUNNERS)('%s: deadlines and priorities', (install, fixture) => {
     ])
     const plan = await runCliProcess(['plan', '--workers', '1'], dir, env)
     expect(plan.stdout).toMatch(/tests\/slow\.test\.js .* missed its deadline last run \(finished /)
-  })
-})
-
-describe.each(RUNNERS)('%s --shard', (install, fixture) => {
-  test('shards from the same history are balanced by predicted duration and cover every file exactly once', async () => {
-    const dir = createProject(install, fixture)
-    const env = { FLAKELINE_GIT_CHANGES: '0' }
-    await runRunner(install, dir, [], env)
-    const all = (await readStore(dir))[0]!.files.map((file) => file.path).sort()
-    const planned = JSON.parse((await runCliProcess(['plan', '--json', '--shard', '1/2'], dir, env)).stdout) as { shards: string[][]; shardPredictedMs: number[] }
-    const whole = JSON.parse((await runCliProcess(['plan', '--json'], dir, env)).stdout) as { order: Array<{ predictedMs: number }> }
-    // As in CI: every shard job starts from the same restored store and records into its own copy.
-    const shards = await Promise.all(
-      [1, 2].map(async (index) => {
-        const store = join(dir, `.flakeline-shard-${index}`)
-        cpSync(join(dir, '.flakeline'), store, { recursive: true })
-        const result = await runRunner(install, dir, [`--shard=${index}/2`], { ...env, FLAKELINE_DIR: store })
-        expect(flakelineLines(result).some((line) => line.startsWith(`flakeline: shard ${index}/2: `) && line.includes('balanced by predicted duration'))).toBe(true)
-        const runs = await readStore(dir, store)
-        return runs.at(-1)!.files.map((file) => file.path).sort()
-      }),
-    )
-    expect(shards).toEqual(planned.shards.map((shard) => shard.slice().sort()))
-    expect(shards.flat().sort()).toEqual(all)
-    expect(shards.every((shard) => shard.length > 0)).toBe(true)
-    // Balanced: the heavier shard within 10% of the ideal (half the total, or the longest file if that is more).
-    const durations = whole.order.map((file) => file.predictedMs)
-    const ideal = Math.max(durations.reduce((sum, ms) => sum + ms, 0) / 2, ...durations)
-    expect(Math.max(...planned.shardPredictedMs)).toBeLessThanOrEqual(ideal * 1.1)
-    expect(readdirSync(dir).filter((name) => name.startsWith('.flakeline'))).toHaveLength(3)
   })
 })

@@ -243,7 +243,17 @@ async function decideShard(request: ShardRequest, notices: Notices, env: NodeJS.
   const { options } = await loadOptions(request.root, request.inline)
   if (!options.enabled) return runnerSplit(request, notices, null)
   if (options.shardPlan) {
-    const plan = readShardPlan(options.shardPlan)
+    let plan: ShardPlan
+    try {
+      plan = readShardPlan(options.shardPlan)
+    } catch (error) {
+      const cause = asFlakelineError(error, ErrorCodes.SHARD_PLAN, 'cannot read the shard plan')
+      throw new FlakelineError(
+        ErrorCodes.SHARD_PLAN,
+        `${cause.message}. The other shards may be splitting by this plan, so this shard will not guess a split of its own; fix the plan or unset shardPlan (FLAKELINE_SHARD_PLAN) on every shard`,
+        { cause },
+      )
+    }
     const source = relative(request.root, options.shardPlan) || options.shardPlan
     if (plan.shards !== request.shardCount) {
       return runnerSplit(request, notices, `${source} was made for ${plan.shards} shards, this run has ${request.shardCount}; every shard does the same`)

@@ -30,6 +30,15 @@ export class InMemoryHistory {
     return this.seq
   }
 
+  /** An independent copy: what-if replays learn into it without touching this history. */
+  clone(): InMemoryHistory {
+    const copy = new InMemoryHistory(this.historyLimit)
+    for (const [fileId, bytes] of this.windows) copy.windows.set(fileId, bytes)
+    for (const [fileId, evidence] of this.evidence) copy.evidence.set(fileId, evidence)
+    copy.seq = this.seq
+    return copy
+  }
+
   /** Adds one run's results, as the reporter and `updatePlanIndex` would. */
   learn(files: readonly LearnedFile[], startedAt = 0): void {
     const seq = ++this.seq

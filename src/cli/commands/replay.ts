@@ -61,8 +61,8 @@ export const replayCommand: Command = {
     if (shards !== null) {
       const balance = await replayShardBalance(runs, shards)
       io.stdout(
-        `\n${shards} shards over ${balance.runs} runs: median makespan ${balance.balancedMedian.toFixed(3)}× the ideal balanced by predicted duration, ` +
-          `${balance.hashMedian.toFixed(3)}× with the runners' SHA-1 split\n`,
+        `\n${shards} shards over ${balance.runs} runs: median makespan ${balance.safe.median.toFixed(3)}× the ideal balanced by predicted duration (p90 ${balance.safe.p90.toFixed(3)}×), ` +
+          `${balance.hash.median.toFixed(3)}× with the runners' SHA-1 split (p90 ${balance.hash.p90.toFixed(3)}×)\n`,
       )
     }
     return ExitCodes.OK

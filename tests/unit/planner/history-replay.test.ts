@@ -99,7 +99,19 @@ describe('replayShardBalance', () => {
     }))
     const balance = await replayShardBalance(runs, 2)
     expect(balance.runs).toBe(5)
-    expect(balance.balancedMedian).toBe(1)
-    expect(balance.hashMedian).toBeGreaterThan(1)
+    expect(balance.safe.median).toBe(1)
+    expect(balance.hash.median).toBeGreaterThan(1)
+  })
+
+  test('the unsafe split (each shard planning from a store its siblings changed) is measured by what it really ran', async () => {
+    // Durations that swing run to run: what shard 1 records moves shard 2's plan.
+    const runs: ReplayRun[] = Array.from({ length: 12 }, (_, r) => ({
+      id: `r${r}`,
+      files: Array.from({ length: 6 }, (_, i) => ({ fileId: `f${i}`, status: 'passed' as const, durationMs: (1 + ((i * 5 + r * 3) % 7)) * 1000 })),
+    }))
+    const balance = await replayShardBalance(runs, 3)
+    expect(balance.unsafeBroken).toBeGreaterThan(0)
+    expect(balance.unsafeSkippedShare).toBeGreaterThan(0)
+    expect(balance.safe.p90).toBeGreaterThanOrEqual(balance.safe.median)
   })
 })

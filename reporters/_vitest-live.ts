@@ -1,10 +1,11 @@
 import type { TestModule, Vitest } from 'vitest/node'
 import type { ConsoleEntry, StartedFile } from '../src/live/live-frames.js'
-import { fileIdOf, relativeTestPath } from '../src/identity.js'
+import { fileIdOf, relativeTestPath, typecheckProject } from '../src/identity.js'
 
-/** A module's identity, as the recorder names files. */
+/** A module's identity, as the recorder names files (a type-check module under its own project). */
 export function startedFileOf(root: string, testModule: TestModule): StartedFile {
-  const project = testModule.project.name
+  const typecheck = (testModule as unknown as { task?: { meta?: { typecheck?: boolean } } }).task?.meta?.typecheck === true
+  const project = typecheck ? typecheckProject(testModule.project.name) : testModule.project.name
   const path = relativeTestPath(root, testModule.moduleId)
   return { fileId: fileIdOf(project, path), project, path }
 }

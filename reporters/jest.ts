@@ -3,6 +3,7 @@ import type { Config } from '@jest/types'
 import { ErrorCodes, asFlakelineError, type FlakelineError } from '../src/errors.js'
 import { installedVersion } from '../src/core/module-lookup.js'
 import { OWN_DIR } from '../src/core/own-location.js'
+import { jestWorkers } from '../src/core/worker-count.js'
 import type { RunRecorder } from '../src/core/run-recorder.js'
 import { startRecording } from '../src/core/start-recording.js'
 import { fileIdOf, relativeTestPath } from '../src/identity.js'
@@ -29,13 +30,14 @@ export default class FlakelineJestReporter {
     this.root = findPackageRoot(globalConfig.rootDir)
   }
 
-  async onRunStart(): Promise<void> {
+  /** Jest passes `showStatus: false` when it runs the files in band (its own choice for a few fast files, or `--runInBand`). */
+  async onRunStart(_results?: unknown, options?: { showStatus?: boolean }): Promise<void> {
     try {
       this.recorder = await startRecording(this.globalConfig.rootDir, this.inline, {
         runner: 'jest',
         runnerVersion: installedVersion('jest', [this.globalConfig.rootDir, OWN_DIR]),
         shard: this.globalConfig.shard ? { index: this.globalConfig.shard.shardIndex, count: this.globalConfig.shard.shardCount } : null,
-        workers: this.globalConfig.maxWorkers,
+        workers: jestWorkers(this.globalConfig, process.argv, options?.showStatus === false).workers,
       })
     } catch (error) {
       this.strictError = asFlakelineError(error, ErrorCodes.REPORTER, 'flakeline reporter')

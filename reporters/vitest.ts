@@ -5,7 +5,7 @@ import type { FlakelineOptions } from '../src/config/options.js'
 import { findPackageRoot } from '../src/config/load-options.js'
 import type { RunRecorder } from '../src/core/run-recorder.js'
 import { startRecording } from '../src/core/start-recording.js'
-import { fileIdOf, relativeTestPath } from '../src/identity.js'
+import { vitestWorkers, type VitestWorkerConfig } from '../src/core/worker-count.js'
 import { fileResultOf } from './_vitest-records.js'
 import { consoleEntryOf, startedFileOf } from './_vitest-live.js'
 
@@ -35,12 +35,11 @@ export default class FlakelineVitestReporter implements Reporter {
     const vitest = this.vitest
     if (!vitest) return
     this.moduleStarts.clear()
-    const config = vitest.config as typeof vitest.config & { maxWorkers?: number }
     this.recorder = await startRecording(vitest.config.root, this.inline, {
       runner: 'vitest',
       runnerVersion: vitest.version,
-      shard: config.shard ? { index: config.shard.index, count: config.shard.count } : null,
-      workers: typeof config.maxWorkers === 'number' ? config.maxWorkers : 0,
+      shard: vitest.config.shard ? { index: vitest.config.shard.index, count: vitest.config.shard.count } : null,
+      workers: vitestWorkers(vitest.config as VitestWorkerConfig).workers,
     })
   }
 
@@ -57,10 +56,7 @@ export default class FlakelineVitestReporter implements Reporter {
     const recorder = this.recorder
     if (!recorder) return
     try {
-      const project = testModule.project.name
-      const path = relativeTestPath(this.root, testModule.moduleId)
-      const identity = { fileId: fileIdOf(project, path), project, path }
-      recorder.addFile(fileResultOf(identity, testModule, this.moduleStarts.get(testModule.moduleId), recorder.options.maxMessageLength))
+      recorder.addFile(fileResultOf(startedFileOf(this.root, testModule), testModule, this.moduleStarts.get(testModule.moduleId), recorder.options.maxMessageLength))
     } catch (error) {
       recorder.notices.warn(asFlakelineError(error, ErrorCodes.REPORTER, `cannot record ${testModule.moduleId}`))
     }

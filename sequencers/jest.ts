@@ -1,7 +1,7 @@
-import { availableParallelism } from 'node:os'
 import type { AggregatedResult, Test } from '@jest/test-result'
 import { findPackageRoot } from '../src/config/load-options.js'
 import { planRun, planShard } from '../src/core/plan-run.js'
+import { jestWorkers } from '../src/core/worker-count.js'
 import { fileIdOf, relativeTestPath } from '../src/identity.js'
 import { createJestDefaultSequencer, type JestSequencer, type JestSequencerOptions } from './_jest-default-sequencer.js'
 
@@ -34,9 +34,13 @@ export default class FlakelineJestSequencer implements JestSequencer {
     const root = findPackageRoot(this.jestOptions?.globalConfig.rootDir ?? tests[0]!.context.config.rootDir)
     const paths = tests.map((test) => relativeTestPath(root, test.path))
     const fileIds = tests.map((test, i) => fileIdOf(projectOf(test), paths[i]!))
-    // Jest 29 constructs sequencers without the global config; Jest's own default is cores - 1.
-    const workers = this.jestOptions?.globalConfig.maxWorkers ?? Math.max(1, availableParallelism() - 1)
-    return { root, paths, fileIds, workers, runner: 'jest' }
+    // Jest 29 constructs sequencers without the global config: the command line, else Jest's default.
+    const count = jestWorkers(this.jestOptions?.globalConfig)
+    const workersNote =
+      count.source === 'default'
+        ? `this Jest does not tell a sequencer its worker count (Jest 29): the plan assumes ${count.workers}, Jest's default; if your config sets maxWorkers, set the workers option (FLAKELINE_WORKERS) to the same`
+        : undefined
+    return { root, paths, fileIds, workers: count.workers, workersNote, runner: 'jest' }
   }
 
   async sort(tests: Test[]): Promise<Test[]> {

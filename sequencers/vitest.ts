@@ -2,7 +2,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
 import type { FlakelineOptions } from '../src/config/options.js'
 import { findPackageRoot } from '../src/config/load-options.js'
 import { planRun, planShard } from '../src/core/plan-run.js'
-import { fileIdOf, relativeTestPath } from '../src/identity.js'
+import { vitestWorkers, type VitestWorkerConfig } from '../src/core/worker-count.js'
+import { fileIdOf, relativeTestPath, typecheckProject } from '../src/identity.js'
 
 /**
  * `sequence: { sequencer: FlakelineSequencer }`: orders test files from flakeline's history, and
@@ -18,9 +19,9 @@ export class FlakelineSequencer extends BaseSequencer {
   private identify(files: readonly TestSpecification[]) {
     const root = findPackageRoot(this.ctx.config.root)
     const paths = files.map((spec) => relativeTestPath(root, spec.moduleId))
-    const fileIds = files.map((spec, i) => fileIdOf(spec.project.name, paths[i]!))
-    const config = this.ctx.config as typeof this.ctx.config & { maxWorkers?: number; fileParallelism?: boolean }
-    const workers = config.fileParallelism === false ? 1 : typeof config.maxWorkers === 'number' ? config.maxWorkers : undefined
+    // Type-check specifications (pool "typescript") are their own files, as the reporter records them.
+    const fileIds = files.map((spec, i) => fileIdOf(spec.pool === 'typescript' ? typecheckProject(spec.project.name) : spec.project.name, paths[i]!))
+    const workers = vitestWorkers(this.ctx.config as VitestWorkerConfig).workers
     return { root, paths, fileIds, workers, inline: this.flakelineOptions(), runner: 'vitest' }
   }
 

@@ -33,6 +33,8 @@ export interface PlanRequest {
   paths?: readonly string[]
   /** Workers the runner will use (the `workers` option wins). Default 1. */
   workers?: number
+  /** Said once when `workers` is a guess and the `workers` option is not set. */
+  workersNote?: string
   /** Options given in code (the sequencer factory's argument). */
   inline?: unknown
   /** Runner name for messages. */
@@ -148,6 +150,7 @@ export async function planRun(request: PlanRequest): Promise<Plan | null> {
   const loaded = await loadHistory(request, notices, 'order')
   if (!loaded || loaded.options.policy === 'default') return null
   const { options, evidence, suite } = loaded
+  if (request.workersNote && options.workers === undefined) notices.infoOnce(request.workersNote)
   const paths = request.paths ?? request.fileIds
   const noHistory = evidence.size === 0
   const changed = noHistory ? null : await loaded.changes

@@ -11,6 +11,7 @@ import { deadlineReport, type FileTiming } from './deadline-misses.js'
 import { describeDuration } from '../scheduling/duration-text.js'
 import { newRunId } from './run-id.js'
 import { jobKeyOf } from './job-identity.js'
+import { withDistinctNames } from '../identity.js'
 import { takeSplit } from '../sharding/split-handoff.js'
 import { LivePublisher } from '../live/live-publisher.js'
 import type { ConsoleEntry, StartedFile } from '../live/live-frames.js'
@@ -34,6 +35,20 @@ function fileRecord(file: FileResult, runSeq: number): FileRecord {
 function jobOf(runId: string | undefined): { job?: string } {
   const job = jobKeyOf(runId)
   return job ? { job } : {}
+}
+
+/** `file` with other test records (field by field, like `fileRecord`). */
+function fileResultWith(file: FileResult, tests: FileResult['tests']): FileResult {
+  return {
+    fileId: file.fileId,
+    project: file.project,
+    path: file.path,
+    status: file.status,
+    durationMs: file.durationMs,
+    startedAt: file.startedAt,
+    fileError: file.fileError,
+    tests,
+  }
 }
 
 /** What a reporter knows when the run starts. */
@@ -144,8 +159,12 @@ export class RunRecorder {
   }
 
   /** Queues one file's results; they are written in a batch shortly after. */
-  addFile(result: FileResult): void {
+  addFile(file: FileResult): void {
     if (this.finished) return
+    // Two tests with one full name in a file would share one history (a stable and a broken test
+    // looking like one flaky test): they are told apart before anything sees them.
+    const tests = withDistinctNames(file.tests)
+    const result = tests === file.tests ? file : fileResultWith(file, tests)
     this.live?.fileFinished(result)
     this.count(result)
     this.recordedFiles.add(result.fileId)

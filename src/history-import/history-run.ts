@@ -1,6 +1,6 @@
 import type { AttemptOutcome, FileRecord, FileStatus, TestRecord, TestStatus } from '../records.js'
 import type { ImportedRun } from '../store/history-store.js'
-import { fileIdOf } from '../identity.js'
+import { fileIdOf, withDistinctNames } from '../identity.js'
 import { FLAKELINE_VERSION } from '../version.js'
 
 /** One test of one imported run. */
@@ -66,7 +66,7 @@ export function toImportedRun(run: HistoryRun, now: number): ImportedRun {
     durationMs: fileDurationOf(file),
     startedAt: file.startedAt ?? startedAt,
     fileError: null,
-    tests: file.tests.map(
+    tests: withDistinctNames(file.tests).map(
       (test): TestRecord => ({
         name: test.name,
         status: test.status,

@@ -59,7 +59,6 @@ interface SuiteContext {
  */
 export function junitRun(reports: ReadonlyArray<{ name: string; xml: string }>, options: JunitRunOptions): HistoryRun {
   const files = new Map<string, HistoryFile>()
-  const names = new Map<string, Map<string, number>>()
   let runStart: number | null = null
   for (const { name, xml } of reports) {
     const root = parseXml(xml, name)
@@ -92,11 +91,8 @@ export function junitRun(reports: ReadonlyArray<{ name: string; xml: string }>, 
       const path = normalisePath(rawFile, options.root)
       if (path.length > IMPORT_LIMITS.pathChars) throw limitError(where(), `file path longer than ${IMPORT_LIMITS.pathChars} characters`)
       const prefixed = classname && classname !== rawFile && !PATH_LIKE.test(classname) && !title.startsWith(classname) ? `${classname} > ${title}` : title
-      const seen = names.get(path) ?? new Map<string, number>()
-      names.set(path, seen)
-      const count = (seen.get(prefixed) ?? 0) + 1
-      seen.set(prefixed, count)
-      const testName = count === 1 ? prefixed : `${prefixed} (${count})`
+      // Repeated names are told apart when the run is stored (`distinctTestNames`).
+      const testName = prefixed
       if (testName.length > IMPORT_LIMITS.testNameChars) throw limitError(where(), `test name longer than ${IMPORT_LIMITS.testNameChars} characters`)
 
       const failure = testcase.children.find((child) => child.name === 'failure' || child.name === 'error')

@@ -70,8 +70,10 @@ export function packPlanIndex(evidence: ReadonlyMap<string, FileEvidence>, proje
 
 /** The path part of a file id (`project:path` or `path`), given the stored project names. */
 export function pathOfFileId(fileId: string, projects: readonly string[]): string {
-  for (const project of projects) if (fileId.startsWith(`${project}:`)) return fileId.slice(project.length + 1)
-  return fileId
+  // The longest project first: `web:typecheck:tests/a.ts` belongs to `web:typecheck`, not `web`.
+  let best = ''
+  for (const project of projects) if (project.length > best.length && fileId.startsWith(`${project}:`)) best = project
+  return best ? fileId.slice(best.length + 1) : fileId
 }
 
 /**

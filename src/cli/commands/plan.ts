@@ -148,13 +148,14 @@ export const planCommand: Command = {
       return writeShardPlan(io, options, parseShardCount(values.shards, usage), values.out, positionals)
     }
     const policy = parsePolicy(values.policy, options.policy, usage)
-    const workers = parseWorkers(values.workers, options.workers, usage)
     const seed = parseSeed(values.seed, options.seed, usage) ?? randomInt(0, 2 ** 32 - 1)
     const shard = parseShard(values.shard, usage)
     const root = findPackageRoot(io.cwd)
     return withStore(io, values.dir, async (store) => {
       const { evidence, projects } = store.planIndex()
       const latest = store.latestRun()
+      // Like the runners: the option, else the worker count the last recorded run used.
+      const workers = parseWorkers(values.workers, options.workers ?? (latest?.workers || undefined), usage)
       const lastMisses = new Map((latest?.deadlines?.missed ?? []).map((miss) => [miss.fileId, miss]))
       const selected = selectFiles(positionals, io, root, evidence, projects)
       const notices = new Notices({ sink: (line) => io.stderr(`${line}\n`) })

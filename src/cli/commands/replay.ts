@@ -10,7 +10,7 @@ import { ExitCodes } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { parseCommandArgs } from '../command.js'
 import { table } from '../format.js'
-import { PLAN_FLAGS, parsePolicy, parseSeed, parseWorkers } from '../plan-flags.js'
+import { PLAN_FLAGS, parsePolicy, parseSeed, parseShardCount, parseWorkers } from '../plan-flags.js'
 
 const usage = 'flakeline replay [--json] [--policy P] [--workers K] [--seed N] [--shards N] HISTORY.ndjson'
 
@@ -32,7 +32,7 @@ export const replayCommand: Command = {
     // One worker by default: the metrics score the order as if files ran one after another.
     const workers = parseWorkers(values.workers ?? '1', undefined, usage)
     const seed = parseSeed(values.seed, 1, usage)!
-    const shards = values.shards === undefined ? null : parseWorkers(values.shards, undefined, usage.replace('--workers', '--shards'))
+    const shards = values.shards === undefined ? null : parseShardCount(values.shards, usage)
     const runs: ReplayRun[] = []
     for await (const run of readNdjsonHistory(resolve(io.cwd, positionals[0]!), positionals[0])) {
       runs.push({ id: run.id, files: run.files.map((file) => ({ fileId: fileIdOf(file.project, file.path), status: fileStatusOf(file), durationMs: fileDurationOf(file) })) })

@@ -63,6 +63,7 @@ describe('a full run through the real store', () => {
       code: await detectCodeState(root),
       shard: { index: 2, count: 4 },
       workers: 3,
+      uid: expect.stringMatching(/^[0-9a-f]{16}$/),
       status: 'failed',
       files: 70,
       tests: 102,
@@ -223,7 +224,7 @@ describe('when flakeline is off or broken', () => {
     expect(recorder!.options.historyLimit).toBe(200)
     expect(notices.lines).toEqual([
       'flakeline: warning FLAKELINE_E_CONFIG: options.historyLimit must be an integer from 1 to 100000, got 0',
-      'flakeline: warning FLAKELINE_E_CONFIG: options: unknown option "colour" (known options: dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId, policy, deadlines, priorities, seed, workers, gitChanges, serve, hub, token)',
+      'flakeline: warning FLAKELINE_E_CONFIG: options: unknown option "colour" (known options: dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId, policy, deadlines, priorities, seed, workers, gitChanges, serve, hub, token, shardPlan)',
     ])
     expect(await recorder!.finish('passed')).toMatchObject({ seq: 1 })
     await expect(startRecording(root, { historyLimit: 0, strict: true }, START, () => {})).rejects.toMatchObject({

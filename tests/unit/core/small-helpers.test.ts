@@ -5,7 +5,7 @@ import { Notices } from '../../../src/core/notices.js'
 import { trimMessage } from '../../../src/core/trim-message.js'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../../../src/errors.js'
 import { definitiveEvidence } from '../../../src/evidence/definitive-evidence.js'
-import { NAME_SEPARATOR, fileIdOf, relativeTestPath, testNameOf } from '../../../src/identity.js'
+import { NAME_SEPARATOR, distinctTestNames, fileIdOf, relativeTestPath, testNameOf } from '../../../src/identity.js'
 import type { CodeState, HistoryEntry, RunRecord, TestStatus } from '../../../src/records.js'
 import { newRun } from './_fixtures.js'
 
@@ -147,5 +147,18 @@ describe('definitiveEvidence', () => {
   test('entries whose run record is gone still count as runs, not as code evidence', () => {
     const test = historyOf([['passed', 1], ['failed', 1]])
     expect(definitiveEvidence(test, new Map())).toEqual({ passedOnRetry: 0, mixedOnSameCode: 0, runs: 2, failures: 1 })
+  })
+})
+
+describe('distinctTestNames', () => {
+  test('repeats become "name (2)", "name (3)" in order; unique names and other files are untouched', () => {
+    expect(distinctTestNames(['a', 'b', 'a', 'a', 'c'])).toEqual(['a', 'b', 'a (2)', 'a (3)', 'c'])
+    expect(distinctTestNames([])).toEqual([])
+    expect(distinctTestNames(['x > y', 'x > y'])).toEqual(['x > y', 'x > y (2)'])
+  })
+
+  test('a suffix a real test already has is skipped, so no two tests ever share a name', () => {
+    expect(distinctTestNames(['a', 'a (2)', 'a'])).toEqual(['a', 'a (2)', 'a (3)'])
+    expect(distinctTestNames(['a (2)', 'a', 'a', 'a'])).toEqual(['a (2)', 'a', 'a (3)', 'a (4)'])
   })
 })

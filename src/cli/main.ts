@@ -11,8 +11,10 @@ import { planCommand } from './commands/plan.js'
 import { importCommand } from './commands/import.js'
 import { replayCommand } from './commands/replay.js'
 import { serveCommand } from './commands/serve.js'
+import { exportCommand } from './commands/export.js'
+import { mergeCommand } from './commands/merge.js'
 
-export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, planCommand, importCommand, replayCommand, serveCommand, doctorCommand, compactCommand, demoCommand]
+export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, planCommand, importCommand, exportCommand, mergeCommand, replayCommand, serveCommand, doctorCommand, compactCommand, demoCommand]
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.usage.length))

@@ -337,7 +337,8 @@ export class HistoryStore {
       },
       this.historyLimit,
     )
-    this.tests.put(key, { window: bytes, lastSeq: file.runSeq })
+    // A run added out of order (a shard merged later) must not make the test look unseen since it.
+    this.tests.put(key, { window: bytes, lastSeq: Math.max(previous?.lastSeq ?? 0, file.runSeq) })
   }
 
   /** Every run record, oldest first. */
@@ -515,6 +516,43 @@ export class HistoryStore {
       this.tests.put(key, { window: bytes, lastSeq: Math.max(previous?.lastSeq ?? 0, entries[entries.length - 1]!.seq) })
     }
     return records
+  }
+
+  /**
+   * Adds more results to a run already in the store (more shards of a job `flakeline merge` folded
+   * into one run earlier), under the run's own seq, and replaces its record. Windows take the
+   * entries in seq order (a run older than a window's newest is inserted, not appended) and the
+   * plan index is updated, all in one transaction. A file the run already has is refused before
+   * anything is written: a window must not hold one run twice.
+   */
+  async addToRun(run: RunRecord, files: ReadonlyArray<Omit<FileRecord, 'runSeq'>>): Promise<void> {
+    const records = files.map((file): FileRecord => ({ ...file, runSeq: run.seq }))
+    this.checkRecordable(records)
+    await this.write(`more results of run ${run.id}`, () => {
+      if (!this.runs.get(run.seq)) throw new Error(`run ${run.seq} is not in the store`)
+      for (const record of records) {
+        if (this.fileRecords.get([record.fileId, run.seq])) throw new Error(`run ${run.id} already has results of ${record.fileId}`)
+      }
+      for (const record of records) this.applyFileRecord(record)
+      this.applyPlanIndex(records.map((record) => record.fileId))
+      this.runs.put(run.seq, run)
+    })
+  }
+
+  /** The highest run seq `flakeline export` has written to a bundle; 0 before the first export. */
+  exportedThrough(): number {
+    return this.read('the export marker', () => {
+      const seq = this.meta.get('exportedThrough')
+      return typeof seq === 'number' ? seq : 0
+    })
+  }
+
+  /** Records that runs up to `seq` were exported; the marker never moves back. */
+  async markExported(seq: number): Promise<void> {
+    await this.write('the export marker', () => {
+      const previous = this.meta.get('exportedThrough')
+      if (typeof previous !== 'number' || previous < seq) this.meta.put('exportedThrough', seq)
+    })
   }
 
   /** Every file with history. */

@@ -34,7 +34,9 @@ export interface FlakelineOptions {
   gitChanges: boolean
   /**
    * Serve a live hub and dashboard from the runner's process while it runs: `true` (a free port),
-   * a port number, or `{ port, host, quicPort }`. Not with `hub`.
+   * a port number, or `{ port, host, quicPort, keepAlive }`. Not with `hub`. After the run the
+   * dashboard stays up until Ctrl+C when stdout is a terminal outside CI, else it closes (and says
+   * so); `keepAlive: true` or `false` decides instead (see `keepDashboardUp`).
    */
   serve?: ServeOption
   /** Publish the run live to a hub, `ws://host:port` or `quic://host:port?fingerprint=HEX` (`FLAKELINE_HUB`). Needs `token`. */
@@ -48,8 +50,8 @@ export interface FlakelineOptions {
   shardPlan?: string
 }
 
-/** The `serve` option: where an in-process hub listens. */
-export type ServeOption = boolean | number | { port?: number; host?: string; quicPort?: number }
+/** The `serve` option: where an in-process hub listens, and whether it outlives the run. */
+export type ServeOption = boolean | number | { port?: number; host?: string; quicPort?: number; keepAlive?: boolean }
 
 export const DEFAULT_OPTIONS: Readonly<FlakelineOptions> = Object.freeze({
   historyLimit: 200,
@@ -81,7 +83,7 @@ const isPolicy: Check = (value) =>
   typeof value === 'string' && (POLICIES as readonly string[]).includes(value) ? null : `must be one of ${POLICIES.join(', ')}`
 const isPort = (value: unknown): boolean => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535
 const isServe: Check = (value) => {
-  const shape = 'must be true, false, a port number (0 for a free one) or { port, host, quicPort }'
+  const shape = 'must be true, false, a port number (0 for a free one) or { port, host, quicPort, keepAlive }'
   if (typeof value === 'boolean' || isPort(value)) return null
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return shape
   for (const [key, entry] of Object.entries(value)) {
@@ -89,7 +91,9 @@ const isServe: Check = (value) => {
       if (!isPort(entry)) return `.${key} must be an integer from 0 to 65535, got ${describeValue(entry)}`
     } else if (key === 'host') {
       if (typeof entry !== 'string' || entry.length === 0) return `.host must be a non-empty host name or address, got ${describeValue(entry)}`
-    } else return `.${key} is not a serve option (known: port, host, quicPort)`
+    } else if (key === 'keepAlive') {
+      if (typeof entry !== 'boolean') return `.keepAlive must be true or false, got ${describeValue(entry)}`
+    } else return `.${key} is not a serve option (known: port, host, quicPort, keepAlive)`
   }
   return null
 }

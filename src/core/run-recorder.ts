@@ -295,11 +295,12 @@ export class RunRecorder {
         this.notices.info(`recorded run ${run.id} (${parts.join(', ')}) in ${where}`)
       }
     }
-    // Close in reverse order of opening: the live connection (or in-process hub), then the store.
+    // The store first: a `serve` dashboard kept up after the run (see keepDashboardUp) holds the end of
+    // the run until the user stops it, and must not hold the store with it.
+    await store?.close().catch(() => {})
     const liveProblem = this.live
       ? await this.live.finish({ id: run?.id ?? null, ...this.totals, status, endedAt, deadlines: run?.deadlines })
       : null
-    await store?.close().catch(() => {})
     if (this.failure && this.options.strict) throw this.failure
     if (this.skippedFiles && this.options.strict) throw this.skippedFiles
     if (liveProblem && this.options.strict) throw liveProblem

@@ -68,7 +68,7 @@ export class LivePublisher {
     const publisher = `${runId.slice(0, 96)}.${shard ? `s${shard.index}of${shard.count}.` : ''}${randomBytes(3).toString('hex')}`
     const origin: LiveOrigin = { run, publisher, shard }
     let live: LivePublisher | null = null
-    const sink = openLiveSink(options, publisher, notices, (error) => live?.report(error))
+    const sink = openLiveSink(options, publisher, start.runner, notices, (error) => live?.report(error))
     live = new LivePublisher(sink, origin, notices, startedAt)
     live.send('run', 'run.start', runStartPayload(origin, start, FLAKELINE_VERSION, startedAt))
     return live

@@ -4,6 +4,7 @@ import { ErrorCodes, FlakelineError, asFlakelineError, type ErrorCode } from '..
 import type { HubServer } from '../hub/hub-server.js'
 import type { HubClient } from '../transport/hub-client.js'
 import type { DataChannel } from '../transport/protocol.js'
+import { afterRunFacts, closedLine, keepDashboardUp, keepHub, stayUpLine, takeKeptHub, untilStopped } from './dashboard-after-run.js'
 
 /** Where live frames go. `publish` never blocks; `close` is bounded and returns a problem instead of rejecting. */
 export interface LiveSink {
@@ -43,18 +44,21 @@ class RemoteSink implements LiveSink {
 /** Serves a hub from this process and publishes straight into it. */
 class InProcessSink implements LiveSink {
   private readonly server: HubServer
+  private readonly afterRun: (server: HubServer) => Promise<void>
 
-  constructor(server: HubServer) {
+  constructor(server: HubServer, afterRun: (server: HubServer) => Promise<void>) {
     this.server = server
+    this.afterRun = afterRun
   }
 
   publish(channel: DataChannel, type: string, payload: unknown): void {
     this.server.hub.publish(channel, type, payload)
   }
 
+  /** Lets subscribers take the end of the run, then closes the hub, keeps it, or waits to be stopped (`keepDashboardUp`). */
   async close(): Promise<FlakelineError | null> {
     await this.server.hub.settle(SETTLE_TIMEOUT_MS)
-    await this.server.close()
+    await this.afterRun(this.server)
     return null
   }
 }
@@ -95,8 +99,12 @@ class OpeningSink implements LiveSink {
   }
 }
 
-/** The sink the options ask for: an in-process hub for `serve`, a `HubClient` for `hub`. */
-export function openLiveSink(options: ResolvedOptions, publisher: string, notices: Notices, onProblem: (error: FlakelineError) => void): LiveSink {
+/**
+ * The sink the options ask for: an in-process hub for `serve`, a `HubClient` for `hub`. When the
+ * run ends, a `serve` hub closes, stays up until the user stops it, or stays for the next run of
+ * this process: see `keepDashboardUp`.
+ */
+export function openLiveSink(options: ResolvedOptions, publisher: string, runner: string, notices: Notices, onProblem: (error: FlakelineError) => void): LiveSink {
   if (options.hub) {
     const hub = options.hub
     const client = import('../transport/hub-client.js').then(
@@ -108,15 +116,38 @@ export function openLiveSink(options: ResolvedOptions, publisher: string, notice
     return sink
   }
   const serve = typeof options.serve === 'object' ? options.serve : { port: typeof options.serve === 'number' ? options.serve : 0 }
-  const start = import('../hub/hub-server.js').then(({ HubServer }) =>
-    HubServer.start({ host: serve.host, port: serve.port ?? 0, quicPort: serve.quicPort ?? null, token: options.token, storeDir: options.dir }),
+  // A hub kept by this process's previous run (watch mode) serves this run too, at the same address.
+  const settings = JSON.stringify([serve.host ?? null, serve.port ?? 0, serve.quicPort ?? null, options.token ?? null, options.dir])
+  const start = takeKeptHub(settings).then(
+    async (kept) =>
+      kept ??
+      import('../hub/hub-server.js').then(({ HubServer }) =>
+        HubServer.start({ host: serve.host, port: serve.port ?? 0, quicPort: serve.quicPort ?? null, token: options.token, storeDir: options.dir }),
+      ),
   )
+  const link = (server: HubServer) => `${server.dashboardUrl}?token=${encodeURIComponent(server.token)}`
   void start.then((server) => {
-    const link = `${server.dashboardUrl}?token=${encodeURIComponent(server.token)}`
-    notices.info(`live dashboard at ${link}${server.quicUrl ? ` (QUIC ${server.quicUrl})` : ''}`)
+    notices.info(`live dashboard at ${link(server)}${server.quicUrl ? ` (QUIC ${server.quicUrl})` : ''}`)
   }, () => {})
+  const afterRun = async (server: HubServer): Promise<void> => {
+    const decision = keepDashboardUp(afterRunFacts(options.serve))
+    if (decision.action === 'keep') {
+      keepHub(server, settings)
+      notices.info(`the dashboard stays up at ${link(server)} for the next run`)
+      return
+    }
+    if (decision.action === 'close') {
+      await server.close()
+      notices.info(closedLine(decision.reason, options))
+      return
+    }
+    notices.info(stayUpLine(link(server), runner))
+    await untilStopped()
+    await server.close()
+    notices.info('the dashboard stopped')
+  }
   return new OpeningSink(
-    start.then((server) => new InProcessSink(server)),
+    start.then((server) => new InProcessSink(server, afterRun)),
     ErrorCodes.HUB_LISTEN,
     'cannot serve the live hub',
   )

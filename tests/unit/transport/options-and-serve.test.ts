@@ -21,18 +21,19 @@ function messagesOf(input: unknown): string[] {
 
 describe('the streaming options', () => {
   test('valid values pass', () => {
-    for (const serve of [true, false, 0, 7357, { port: 0 }, { host: '0.0.0.0', port: 1, quicPort: 2 }]) expect(messagesOf({ serve })).toEqual([])
+    for (const serve of [true, false, 0, 7357, { port: 0 }, { host: '0.0.0.0', port: 1, quicPort: 2 }, { keepAlive: true }, { port: 0, keepAlive: false }]) expect(messagesOf({ serve })).toEqual([])
     expect(messagesOf({ hub: 'ws://127.0.0.1:7357', token: 'x'.repeat(16) })).toEqual([])
     expect(messagesOf({ hub: `quic://127.0.0.1:7358?fingerprint=${'a'.repeat(64)}` })).toEqual([])
   })
 
   test.each([
-    [{ serve: 'yes' }, 'options.serve must be true, false, a port number (0 for a free one) or { port, host, quicPort }, got "yes"'],
-    [{ serve: 70_000 }, 'options.serve must be true, false, a port number (0 for a free one) or { port, host, quicPort }, got 70000'],
+    [{ serve: 'yes' }, 'options.serve must be true, false, a port number (0 for a free one) or { port, host, quicPort, keepAlive }, got "yes"'],
+    [{ serve: 70_000 }, 'options.serve must be true, false, a port number (0 for a free one) or { port, host, quicPort, keepAlive }, got 70000'],
     [{ serve: { port: -1 } }, 'options.serve.port must be an integer from 0 to 65535, got -1'],
     [{ serve: { quicPort: '1' } }, 'options.serve.quicPort must be an integer from 0 to 65535, got "1"'],
     [{ serve: { host: '' } }, 'options.serve.host must be a non-empty host name or address, got ""'],
-    [{ serve: { tls: true } }, 'options.serve.tls is not a serve option (known: port, host, quicPort)'],
+    [{ serve: { tls: true } }, 'options.serve.tls is not a serve option (known: port, host, quicPort, keepAlive)'],
+    [{ serve: { keepAlive: 'yes' } }, 'options.serve.keepAlive must be true or false, got "yes"'],
     [{ hub: 'http://127.0.0.1:1' }, 'options.hub must start with ws://, wss:// or quic://, got "http://127.0.0.1:1"'],
     [{ hub: 'quic://127.0.0.1' }, 'options.hub needs a port for QUIC, like quic://127.0.0.1:7358, got "quic://127.0.0.1"'],
     [{ hub: 42 }, 'options.hub must be a URL like ws://127.0.0.1:7357 or quic://127.0.0.1:7358, got 42'],

@@ -24,6 +24,7 @@ import { plainMsgpackProblem } from './plain-msgpack.js'
 export const BUNDLE_MAGIC = Buffer.from('FLKBNDL\0', 'latin1')
 /** The bundle format this flakeline writes and the newest it reads. */
 export const BUNDLE_FORMAT_VERSION = 1
+/** Magic, two versions and the checksum. */
 export const BUNDLE_HEADER_BYTES = 44
 
 const FORMAT_AT = 8

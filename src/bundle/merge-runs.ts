@@ -90,6 +90,7 @@ export function mergedRunId(group: PartGroup, taken: ReadonlySet<string>): strin
   return id
 }
 
+/** How a merged run remembers one of its parts. */
 export function runPartOf(run: PartRun): RunPart {
   return { uid: run.uid, id: run.id, shard: run.shard, split: run.split ?? null, files: run.files, startedAt: run.startedAt, endedAt: run.endedAt }
 }

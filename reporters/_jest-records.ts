@@ -57,6 +57,7 @@ export function fileResultOf(
   result: TestResult,
   maxMessageLength: number,
   seenAttempts: ReadonlyMap<string, readonly SeenAttempt[]> = new Map(),
+  startup: { overheadMs: number; firstOnWorker: boolean } = { overheadMs: 0, firstOnWorker: false },
 ): FileResult {
   const tests = result.testResults.map((assertion) => testRecordOf(assertion, maxMessageLength, seenAttempts.get(attemptKey(assertion))))
   const fileError = result.testExecError
@@ -70,10 +71,13 @@ export function fileResultOf(
   return {
     ...identity,
     status,
+    // The file's whole time in its worker: environment, setup files, imports and transforms, tests.
     durationMs: Math.max(0, runtime ?? end - start),
     // A file that failed to load has no timings (start is 0).
     startedAt: start > 0 ? start : Date.now(),
     fileError,
     tests,
+    overheadMs: startup.overheadMs,
+    firstOnWorker: startup.firstOnWorker,
   }
 }

@@ -59,7 +59,16 @@ export function fileResultOf(
   const failed = state === 'failed' || fileError !== null || tests.some((test) => test.status === 'failed')
   const ran = tests.some((test) => test.status === 'passed' || test.status === 'failed')
   const status: FileStatus = failed ? 'failed' : ran ? 'passed' : 'skipped'
-  const durationMs = testModule.diagnostic().duration
+  // The file's whole cost to its worker: importing it (collect), setup files, and its tests. Worker
+  // start-up (prepare, and the environment a worker sets up once) is measured apart, so a file's
+  // prediction does not depend on whether it happened to start a worker.
+  const diagnostic = testModule.diagnostic()
+  const durationMs = diagnostic.collectDuration + diagnostic.setupDuration + diagnostic.duration
+  const overheadMs = diagnostic.prepareDuration + diagnostic.environmentSetupDuration
+  // With `isolate` every file is prepared afresh (each has prepare time); the environment is set up
+  // once per worker, so that marks the first file. Without `isolate`, prepare marks it.
+  const isolate = (testModule.project.config as { isolate?: boolean }).isolate !== false
+  const firstOnWorker = diagnostic.environmentSetupDuration > 0 || (!isolate && diagnostic.prepareDuration > 0)
   const firstTestStart = tests.reduce((min, test) => (test.startedAt !== null && test.startedAt < min ? test.startedAt : min), Infinity)
   return {
     ...identity,
@@ -68,5 +77,7 @@ export function fileResultOf(
     startedAt: startedAt ?? (Number.isFinite(firstTestStart) ? firstTestStart : Date.now() - durationMs),
     fileError,
     tests,
+    overheadMs,
+    firstOnWorker,
   }
 }

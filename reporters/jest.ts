@@ -6,7 +6,6 @@ import { OWN_DIR } from '../src/core/own-location.js'
 import { jestWorkers } from '../src/core/worker-count.js'
 import type { RunRecorder } from '../src/core/run-recorder.js'
 import { startRecording } from '../src/core/start-recording.js'
-import { fileIdOf, relativeTestPath } from '../src/identity.js'
 import { findPackageRoot } from '../src/config/load-options.js'
 import { attemptKey, fileResultOf, type SeenAttempt } from './_jest-records.js'
 import { consoleEntriesOf, startedFileOf } from './_jest-live.js'
@@ -30,14 +29,18 @@ export default class FlakelineJestReporter {
     this.root = findPackageRoot(globalConfig.rootDir)
   }
 
+  private workers = 1
+  private readonly dispatched = new Map<string, { at: number; index: number }>()
+
   /** Jest passes `showStatus: false` when it runs the files in band (its own choice for a few fast files, or `--runInBand`). */
   async onRunStart(_results?: unknown, options?: { showStatus?: boolean }): Promise<void> {
+    this.dispatched.clear()
     try {
       this.recorder = await startRecording(this.globalConfig.rootDir, this.inline, {
         runner: 'jest',
         runnerVersion: installedVersion('jest', [this.globalConfig.rootDir, OWN_DIR]),
         shard: this.globalConfig.shard ? { index: this.globalConfig.shard.shardIndex, count: this.globalConfig.shard.shardCount } : null,
-        workers: jestWorkers(this.globalConfig, process.argv, options?.showStatus === false).workers,
+        workers: (this.workers = jestWorkers(this.globalConfig, process.argv, options?.showStatus === false).workers),
       })
     } catch (error) {
       this.strictError = asFlakelineError(error, ErrorCodes.REPORTER, 'flakeline reporter')
@@ -55,6 +58,9 @@ export default class FlakelineJestReporter {
   }
 
   onTestFileStart(test: Test): void {
+    // When each file was handed to a worker, and in what order: the first `workers` files each
+    // start a worker, and the wait until the worker starts the file is its start-up.
+    this.dispatched.set(test.path, { at: Date.now(), index: this.dispatched.size })
     this.recorder?.fileStarted(startedFileOf(this.root, test))
   }
 
@@ -64,12 +70,12 @@ export default class FlakelineJestReporter {
     this.attempts.delete(test.path)
     if (!recorder) return
     try {
-      const displayName = test.context.config.displayName
-      const project = typeof displayName === 'string' ? displayName : (displayName?.name ?? '')
-      const path = relativeTestPath(this.root, result.testFilePath)
-      const identity = { fileId: fileIdOf(project, path), project, path }
+      const identity = startedFileOf(this.root, test)
       for (const entry of consoleEntriesOf(result, identity)) recorder.consoleOutput(entry)
-      recorder.addFile(fileResultOf(identity, result, recorder.options.maxMessageLength, seenAttempts))
+      const dispatched = this.dispatched.get(test.path)
+      const firstOnWorker = dispatched !== undefined && dispatched.index < this.workers
+      const overheadMs = firstOnWorker && result.perfStats.start > 0 ? Math.max(0, result.perfStats.start - dispatched.at) : 0
+      recorder.addFile(fileResultOf(identity, result, recorder.options.maxMessageLength, seenAttempts, { overheadMs, firstOnWorker }))
     } catch (error) {
       recorder.notices.warn(asFlakelineError(error, ErrorCodes.REPORTER, `cannot record ${result.testFilePath}`))
     }

@@ -89,6 +89,18 @@ export interface RunRecord {
   split?: SplitInfo
   /** The shards merged into this run by `flakeline merge`, in shard order. */
   parts?: RunPart[]
+  /** What starting workers cost this run (see `WorkerStartup`); absent before schema 2. */
+  startup?: WorkerStartup
+}
+
+/**
+ * Worker start-up, measured apart from the files: each worker pays `perWorkerMs` once before its
+ * first file (Jest, Vitest with `isolate: false`), and each file `perFileMs` (Vitest with `isolate`,
+ * where every file gets a fresh module graph). The plan adds both to its simulation.
+ */
+export interface WorkerStartup {
+  perWorkerMs: number
+  perFileMs: number
 }
 
 /** A file that finished after its deadline (`deadlines` option or `@flakeline-deadline` pragma). */
@@ -146,6 +158,17 @@ export interface FileRecord {
   /** An error outside any test (syntax error, failing hook at file level), trimmed. */
   fileError: string | null
   tests: TestRecord[]
+  /**
+   * Worker start-up measured around this file and kept out of `durationMs`: Vitest's prepare and
+   * environment time (paid by the first file of each worker batch), Jest's wait between dispatch and
+   * the worker starting the file. Absent in records before schema 2.
+   */
+  overheadMs?: number
+  /**
+   * The file was among the first its worker ran, so its own time also carries the worker's cold
+   * caches (transforms, module registry); predictions leave such samples out when they have others.
+   */
+  firstOnWorker?: boolean
 }
 
 /** A file's or test's recent outcomes, newest last, as the planner and the CLI read them. */
@@ -155,6 +178,10 @@ export interface HistoryEntry {
   durationMs: number
   startedAt: number
   attempts: number
+  /** The file started a worker, so its duration carries that worker's cold start (see `FileRecord.firstOnWorker`). */
+  firstOnWorker?: boolean
+  /** The duration counts only the tests, not the file's imports and setup (Vitest runs recorded by schema 1). */
+  partialDuration?: boolean
 }
 
 /** The bounded history of one test file. */

@@ -12,6 +12,7 @@ import { describeDuration } from '../scheduling/duration-text.js'
 import { newRunId } from './run-id.js'
 import { jobKeyOf } from './job-identity.js'
 import { withDistinctNames } from '../identity.js'
+import { workerStartup, type FileStartup } from './worker-startup.js'
 import { takeSplit } from '../sharding/split-handoff.js'
 import { LivePublisher } from '../live/live-publisher.js'
 import type { ConsoleEntry, StartedFile } from '../live/live-frames.js'
@@ -28,6 +29,8 @@ function fileRecord(file: FileResult, runSeq: number): FileRecord {
     startedAt: file.startedAt,
     fileError: file.fileError,
     tests: file.tests,
+    overheadMs: file.overheadMs ?? 0,
+    firstOnWorker: file.firstOnWorker === true,
   }
 }
 
@@ -48,6 +51,8 @@ function fileResultWith(file: FileResult, tests: FileResult['tests']): FileResul
     startedAt: file.startedAt,
     fileError: file.fileError,
     tests,
+    overheadMs: file.overheadMs ?? 0,
+    firstOnWorker: file.firstOnWorker === true,
   }
 }
 
@@ -95,8 +100,10 @@ export class RunRecorder {
   private finished = false
   private readonly recordedFiles = new Set<string>()
   private readonly timings: FileTiming[] = []
+  private readonly startups: FileStartup[] = []
   private readonly totals = { files: 0, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0 }
   private readonly runId: string
+  private planIndex: ReturnType<HistoryStore['readPlanIndex']> | undefined
   /** Live frames for a hub (`serve` or `hub` options); null when streaming is off. */
   private readonly live: LivePublisher | null
 
@@ -137,6 +144,16 @@ export class RunRecorder {
     })
   }
 
+  /** The store's prediction for a file from the runs before this one (for the start-up estimate). */
+  private predictedMs(store: HistoryStore, fileId: string): number | null {
+    try {
+      this.planIndex ??= store.readPlanIndex()
+      return this.planIndex.get(fileId)?.predictedMs ?? null
+    } catch {
+      return null
+    }
+  }
+
   private fail(error: unknown, code: FlakelineError['code'], context: string): void {
     const wrapped = asFlakelineError(error, code, context)
     this.failure ??= wrapped
@@ -169,6 +186,7 @@ export class RunRecorder {
     this.count(result)
     this.recordedFiles.add(result.fileId)
     this.timings.push({ fileId: result.fileId, path: result.path, startedAt: result.startedAt, durationMs: result.durationMs })
+    this.startups.push({ fileId: result.fileId, durationMs: result.durationMs, overheadMs: result.overheadMs ?? 0, firstOnWorker: result.firstOnWorker === true })
     this.queue.push(result)
     this.queuedTests += result.tests.length
     if (this.queue.length >= FLUSH_FILES || this.queuedTests >= FLUSH_TESTS) this.flush()
@@ -268,6 +286,8 @@ export class RunRecorder {
       }
       const deadlines = deadlineReport(this.timings, run.startedAt, this.options.root, this.options)
       if (deadlines) run.deadlines = deadlines
+      const startup = workerStartup(this.startups, run.workers, (fileId) => this.predictedMs(store, fileId))
+      if (startup) run.startup = startup
       this.run = run
       for (const miss of deadlines?.missed ?? []) {
         this.notices.info(`${miss.fileId} missed its deadline: finished at ${describeDuration(miss.finishedMs)}, deadline ${describeDuration(miss.deadlineMs)}`)

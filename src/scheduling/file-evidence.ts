@@ -1,4 +1,4 @@
-import type { HistoryWindow } from '../store/history-window.js'
+import { FLAG_FIRST_ON_WORKER, FLAG_PARTIAL_DURATION, type HistoryWindow } from '../store/history-window.js'
 
 /** What the history says about one file, as the planner uses it. */
 export interface FileEvidence {
@@ -75,7 +75,12 @@ export function fileEvidence(window: HistoryWindow | undefined): FileEvidence {
   let failedRuns = 0
   let flips = 0
   let newerStatus = -1
+  // Durations by how much they say about the file alone: whole and position-free first; then those
+  // of files that started a worker (they carry its cold start); then schema-1 Vitest durations of
+  // the tests only. A prediction uses the best kind it has.
   const durations: number[] = []
+  const firstOnWorker: number[] = []
+  const partial: number[] = []
   for (let i = window.length - 1; i >= 0; i--) {
     const status = window.statusCode(i)
     if (status !== PASSED && status !== FAILED) continue
@@ -90,8 +95,11 @@ export function fileEvidence(window: HistoryWindow | undefined): FileEvidence {
     weight *= FAILURE_DECAY
     if (newerStatus !== -1 && newerStatus !== status) flips++
     newerStatus = status
-    if (durations.length < QUANTILE_RUNS) durations.push(window.durationMs(i))
+    const flags = window.flags(i)
+    const kind = flags & FLAG_PARTIAL_DURATION ? partial : flags & FLAG_FIRST_ON_WORKER ? firstOnWorker : durations
+    if (kind.length < QUANTILE_RUNS) kind.push(window.durationMs(i))
   }
+  if (durations.length === 0) durations.push(...(firstOnWorker.length ? firstOnWorker : partial))
   const recent = durations.slice(0, TIMING_RUNS).sort((a, b) => a - b)
   const all = durations.sort((a, b) => a - b)
   return {

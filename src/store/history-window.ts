@@ -3,11 +3,19 @@ import type { HistoryEntry, TestStatus } from '../records.js'
 /**
  * A bounded history as one packed byte array, newest entry last. The planner reads tens of
  * thousands of these per plan, so entries are decoded on access instead of as objects.
- * Layout per entry (little-endian): seq u32 | status u8 | attempts u8 | reserved u16 | durationMs f32 | startedAt f64.
+ * Layout per entry (little-endian): seq u32 | status u8 | attempts u8 | flags u16 | durationMs f32 | startedAt f64.
+ * Flags (schema 2; zero before): bit 0 first on its worker, bit 1 duration of the tests only.
  */
 export const ENTRY_BYTES = 20
 
 const STATUS_CODES: readonly TestStatus[] = ['passed', 'failed', 'skipped', 'todo']
+
+export const FLAG_FIRST_ON_WORKER = 1
+export const FLAG_PARTIAL_DURATION = 2
+
+function flagsOf(entry: HistoryEntry): number {
+  return (entry.firstOnWorker ? FLAG_FIRST_ON_WORKER : 0) | (entry.partialDuration ? FLAG_PARTIAL_DURATION : 0)
+}
 
 export function statusCode(status: TestStatus): number {
   const code = STATUS_CODES.indexOf(status)
@@ -45,6 +53,10 @@ export class HistoryWindow {
     return this.view.getUint8(i * ENTRY_BYTES + 5)
   }
 
+  flags(i: number): number {
+    return this.view.getUint16(i * ENTRY_BYTES + 6, true)
+  }
+
   durationMs(i: number): number {
     return this.view.getFloat32(i * ENTRY_BYTES + 8, true)
   }
@@ -54,13 +66,26 @@ export class HistoryWindow {
   }
 
   entry(i: number): HistoryEntry {
-    return {
+    const entry: HistoryEntry = {
       seq: this.seq(i),
       status: this.status(i),
       durationMs: this.durationMs(i),
       startedAt: this.startedAt(i),
       attempts: this.attempts(i),
     }
+    const flags = this.flags(i)
+    if (flags & FLAG_FIRST_ON_WORKER) entry.firstOnWorker = true
+    if (flags & FLAG_PARTIAL_DURATION) entry.partialDuration = true
+    return entry
+  }
+
+  /** The same window with `flag` set on the entries whose seq is in `seqs` (a schema migration). */
+  static withFlag(bytes: Uint8Array, seqs: ReadonlySet<number>, flag: number): Uint8Array {
+    const out = bytes.slice()
+    const window = new HistoryWindow(out)
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
+    for (let i = 0; i < window.length; i++) if (seqs.has(window.seq(i))) view.setUint16(i * ENTRY_BYTES + 6, window.flags(i) | flag, true)
+    return out
   }
 
   entries(): HistoryEntry[] {
@@ -87,6 +112,7 @@ export class HistoryWindow {
     view.setUint32(at, entry.seq, true)
     view.setUint8(at + 4, statusCode(entry.status))
     view.setUint8(at + 5, Math.min(255, Math.max(0, entry.attempts)))
+    view.setUint16(at + 6, flagsOf(entry), true)
     view.setFloat32(at + 8, entry.durationMs, true)
     view.setFloat64(at + 12, entry.startedAt, true)
     const drop = Math.max(0, oldLength + 1 - Math.max(1, limit))
@@ -110,6 +136,7 @@ export class HistoryWindow {
       view.setUint32(at, entry.seq, true)
       view.setUint8(at + 4, statusCode(entry.status))
       view.setUint8(at + 5, Math.min(255, Math.max(0, entry.attempts)))
+      view.setUint16(at + 6, flagsOf(entry), true)
       view.setFloat32(at + 8, entry.durationMs, true)
       view.setFloat64(at + 12, entry.startedAt, true)
     })

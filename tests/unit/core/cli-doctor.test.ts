@@ -30,7 +30,7 @@ describe('flakeline doctor', () => {
     expect(lines[1]).toBe('  ok    config   defaults (no flakeline.config file)')
     expect(lines[2]).toMatch(new RegExp(`^  ok    store    ${dir}/${STORE_FILE} \\(\\d+\\.\\d KiB\\)$`))
     expect(lines.slice(3)).toEqual([
-      '  ok    schema   version 1 (this flakeline reads up to 1)',
+      '  ok    schema   version 2 (this flakeline reads up to 2)',
       '  ok    records  every record decodes',
       '  ok    runs     every run finished',
       '        counts   3 runs, 2 files, 4 tests, 5 file records',
@@ -43,7 +43,7 @@ describe('flakeline doctor', () => {
     const { code, stdout } = await cli(['doctor', '--json'], root)
     expect(code).toBe(0)
     const report = JSON.parse(stdout)
-    expect(report).toMatchObject({ healthy: true, dir: join(root, '.flakeline'), historyLimit: 200, schema: 1, runs: 3, files: 2, tests: 4, fileRecords: 5 })
+    expect(report).toMatchObject({ healthy: true, dir: join(root, '.flakeline'), historyLimit: 200, schema: 2, runs: 3, files: 2, tests: 4, fileRecords: 5 })
     expect(report.sizeBytes).toBeGreaterThan(0)
     expect(report.checks.map((check: { name: string; ok: boolean }) => [check.name, check.ok])).toEqual([
       ['config', true],
@@ -103,7 +103,7 @@ describe('flakeline doctor', () => {
     expect(report.checks[1]).toEqual({
       name: 'store',
       ok: false,
-      detail: `FLAKELINE_E_STORE_SCHEMA: the flakeline store at ${dir} has schema 3, newer than this flakeline understands (1); upgrade flakeline or use another dir`,
+      detail: `FLAKELINE_E_STORE_SCHEMA: the flakeline store at ${dir} has schema 3, newer than this flakeline understands (2); upgrade flakeline or use another dir`,
     })
   })
 

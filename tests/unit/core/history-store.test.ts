@@ -10,12 +10,12 @@ import { fileRecord, newRun, recordRun, testRecord, useScratch } from './_fixtur
 const scratch = useScratch()
 
 describe('opening', () => {
-  test('creates the directory and a schema 1 store', async () => {
+  test('creates the directory and a schema 2 store', async () => {
     const dir = join(scratch.dir(), 'nested', '.flakeline')
     expect(HistoryStore.exists(dir)).toBe(false)
     const store = scratch.open(dir, { historyLimit: 10 })
-    expect(SCHEMA_VERSION).toBe(1)
-    expect(store.schemaVersion()).toBe(1)
+    expect(SCHEMA_VERSION).toBe(2)
+    expect(store.schemaVersion()).toBe(2)
     expect(store.path).toBe(join(dir, STORE_FILE))
     expect(HistoryStore.exists(dir)).toBe(true)
     expect(store.listRuns()).toEqual([])

@@ -138,7 +138,11 @@ describe('fileResultOf', () => {
       startedAt: 1_732_245_900_000,
       fileError: null,
       tests: tests.map((test) => testRecordOf(test, 2_000)),
+      overheadMs: 0,
+      firstOnWorker: false,
     })
+    // The reporter measures start-up from when it handed the file to a worker.
+    expect(fileResultOf(IDENTITY, fileOf(tests), 2_000, new Map(), { overheadMs: 812, firstOnWorker: true })).toMatchObject({ overheadMs: 812, firstOnWorker: true, durationMs: 470 })
     expect(file.tests.map((test) => test.status)).toEqual(['passed', 'failed', 'skipped', 'todo'])
   })
 
@@ -171,6 +175,8 @@ describe('fileResultOf', () => {
       startedAt: expect.toSatisfy((at: number) => at >= before && at <= Date.now()),
       fileError: "SyntaxError: Unexpected token ')'\n    at Runtime.loadEsmModule (node_modules/jest-runtime/build/index.js:516:20)",
       tests: [],
+      overheadMs: 0,
+      firstOnWorker: false,
     })
     const withoutStack = buildFailureTestResult('/repo/src/math.test.ts', { message: 'Cannot find module ./missing', stack: null })
     expect(fileResultOf(IDENTITY, withoutStack, 12)).toMatchObject({ status: 'failed', fileError: 'Cannot find … (16 more characters)' })

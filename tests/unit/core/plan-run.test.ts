@@ -155,6 +155,6 @@ describe('planRun with an unusable store', () => {
     await putMeta(dir, 'schema', 7)
     expect(await planRun({ root, fileIds: FILES, runner: 'jest', notices })).toBeNull()
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toContain(`has schema 7, newer than this flakeline understands (1); upgrade flakeline or use another dir); using jest's default order`)
+    expect(lines[0]).toContain(`has schema 7, newer than this flakeline understands (2); upgrade flakeline or use another dir); using jest's default order`)
   })
 })

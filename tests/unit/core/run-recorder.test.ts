@@ -82,7 +82,7 @@ describe('a full run through the real store', () => {
     expect(windows.size).toBe(70)
     expect(windows.get(pathOf(12))!.entries()).toEqual([{ seq: 1, status: 'passed', durationMs: 22, startedAt: STARTED + 12, attempts: 1 }])
     expect(windows.get(pathOf(20))!.status(0)).toBe('failed')
-    expect(store.fileRecordsOf(pathOf(3))).toEqual([{ ...fileResult(pathOf(3), 'passed', 13, testsOfFile(3), STARTED + 3), runSeq: 1 }])
+    expect(store.fileRecordsOf(pathOf(3))).toEqual([{ ...fileResult(pathOf(3), 'passed', 13, testsOfFile(3), STARTED + 3), runSeq: 1, overheadMs: 0, firstOnWorker: false }])
     expect(store.testsOf(pathOf(3)).map((test) => [test.name, test.entries[0]!.status, test.entries[0]!.attempts])).toEqual([
       ['wobbles', 'passed', 2],
       ['works', 'passed', 1],
@@ -208,12 +208,12 @@ describe('when flakeline is off or broken', () => {
   test('a store from a newer flakeline: warned with FLAKELINE_E_STORE_SCHEMA and left alone', async () => {
     const root = project()
     mkdirSync(join(root, '.flakeline'))
-    await putMeta(join(root, '.flakeline'), 'schema', 2)
+    await putMeta(join(root, '.flakeline'), 'schema', 3)
     const notices = collector()
     const recorder = await startRecording(root, undefined, START, notices.sink)
     expect(await recorder!.finish('passed')).toBeNull()
     expect(notices.lines).toEqual([
-      `flakeline: warning FLAKELINE_E_STORE_SCHEMA: the flakeline store at ${join(root, '.flakeline')} has schema 2, newer than this flakeline understands (1); upgrade flakeline or use another dir`,
+      `flakeline: warning FLAKELINE_E_STORE_SCHEMA: the flakeline store at ${join(root, '.flakeline')} has schema 3, newer than this flakeline understands (2); upgrade flakeline or use another dir`,
     ])
   })
 

@@ -37,7 +37,7 @@ describe('schema', () => {
   test('a store written with a newer schema is refused with FLAKELINE_E_STORE_SCHEMA', async () => {
     const dir = scratch.dir()
     await putMeta(dir, 'schema', 99)
-    const message = `the flakeline store at ${dir} has schema 99, newer than this flakeline understands (1); upgrade flakeline or use another dir`
+    const message = `the flakeline store at ${dir} has schema 99, newer than this flakeline understands (2); upgrade flakeline or use another dir`
     expect(() => HistoryStore.open(dir, { historyLimit: 5 })).toThrow(expect.objectContaining({ code: ErrorCodes.STORE_SCHEMA, message }))
     expect(() => HistoryStore.open(dir, { historyLimit: 5, readOnly: true })).toThrow(expect.objectContaining({ code: ErrorCodes.STORE_SCHEMA }))
   })
@@ -50,10 +50,30 @@ describe('schema', () => {
     )
   })
 
-  test('an older or equal schema opens', async () => {
+  test('an older schema opens read-only as it is, and is migrated when opened for writing', async () => {
     const dir = scratch.dir()
     await putMeta(dir, 'schema', 1)
-    expect(scratch.open(dir, { historyLimit: 5 }).schemaVersion()).toBe(1)
+    const readOnly = HistoryStore.open(dir, { historyLimit: 5, readOnly: true })
+    expect(readOnly.schemaVersion()).toBe(1)
+    await readOnly.close()
+    expect(scratch.open(dir, { historyLimit: 5 }).schemaVersion()).toBe(2)
+  })
+
+  test('schema 1 → 2: Vitest file durations of the tests only are flagged, so the first whole-cost duration wins; Jest runs are left as they were', async () => {
+    const dir = scratch.dir()
+    const v1 = scratch.open(dir, { historyLimit: 10 })
+    await recordRun(v1, [fileRecord(0, 'a.test.ts', 'passed', 5), fileRecord(0, 'b.test.ts', 'passed', 7)], { runner: 'vitest' })
+    await recordRun(v1, [fileRecord(0, 'a.test.ts', 'passed', 6)], { runner: 'jest' })
+    await v1.close()
+    await putMeta(dir, 'schema', 1)
+    const v2 = scratch.open(dir, { historyLimit: 10 })
+    expect(v2.schemaVersion()).toBe(2)
+    expect(v2.fileWindow('a.test.ts')!.entries().map((entry) => entry.partialDuration === true)).toEqual([true, false])
+    expect(v2.planIndex().evidence.get('b.test.ts')!.predictedMs).toBe(7)
+    await recordRun(v2, [fileRecord(0, 'b.test.ts', 'passed', 400)], { runner: 'vitest' })
+    await v2.updatePlanIndex(['b.test.ts'])
+    // The one whole-cost duration (imports and setup included) is the prediction, not the median with the old one.
+    expect(v2.planIndex().evidence.get('b.test.ts')!.predictedMs).toBe(400)
   })
 })
 

@@ -1,0 +1,73 @@
+import { describe, expect, test } from 'vitest'
+import { jestWorkers, jestWorkersFromArgv, vitestWorkers } from '../../../src/core/worker-count.js'
+import { workerStartup, type FileStartup } from '../../../src/core/worker-startup.js'
+import { fileEvidence } from '../../../src/scheduling/file-evidence.js'
+import { HistoryWindow } from '../../../src/store/history-window.js'
+import { availableParallelism } from 'node:os'
+
+const file = (fileId: string, durationMs: number, overheadMs: number, firstOnWorker = overheadMs > 0): FileStartup => ({ fileId, durationMs, overheadMs, firstOnWorker })
+
+describe('workerStartup', () => {
+  test('each worker paid once (Jest, Vitest without isolate): per worker, start-up plus the cold excess over the file\'s own prediction', () => {
+    const predicted = new Map([['a', 100], ['b', 200]])
+    const startup = workerStartup([file('a', 2_100, 300), file('b', 1_200, 500), file('c', 50, 0), file('d', 70, 0)], 2, (id) => predicted.get(id) ?? null)
+    // a: 300 + (2100 - 100) = 2300; b: 500 + (1200 - 200) = 1500; median 1900.
+    expect(startup).toEqual({ perWorkerMs: 1_900, perFileMs: 0 })
+  })
+
+  test('every file paid (Vitest with isolate): per file, the median of what they paid', () => {
+    expect(workerStartup([file('a', 10, 30), file('b', 10, 8), file('c', 10, 13), file('d', 10, 12)], 1, () => null)).toEqual({ perWorkerMs: 0, perFileMs: 12.5 })
+  })
+
+  test('nothing measured: null', () => {
+    expect(workerStartup([], 2, () => null)).toBeNull()
+    expect(workerStartup([file('a', 10, 0)], 2, () => null)).toBeNull()
+  })
+})
+
+describe('predictions free of position', () => {
+  function windowOf(entries: Array<{ ms: number; first?: boolean; partial?: boolean }>): HistoryWindow {
+    let bytes: Uint8Array | undefined
+    entries.forEach(({ ms, first, partial }, i) => {
+      bytes = HistoryWindow.append(bytes, { seq: i + 1, status: 'passed', durationMs: ms, startedAt: i, attempts: 1, firstOnWorker: first, partialDuration: partial }, 50).bytes
+    })
+    return new HistoryWindow(bytes!)
+  }
+
+  test('durations of runs where the file started a worker are left out while others exist', () => {
+    expect(fileEvidence(windowOf([{ ms: 120 }, { ms: 49_000, first: true }, { ms: 110 }, { ms: 5_000, first: true }, { ms: 100 }])).predictedMs).toBe(110)
+    expect(fileEvidence(windowOf([{ ms: 4_000, first: true }, { ms: 5_000, first: true }])).predictedMs).toBe(4_500)
+  })
+
+  test('the flags survive the window round trip', () => {
+    const window = windowOf([{ ms: 1, first: true }, { ms: 2, partial: true }, { ms: 3 }])
+    expect(window.entries().map((entry) => [entry.firstOnWorker === true, entry.partialDuration === true])).toEqual([
+      [true, false],
+      [false, true],
+      [false, false],
+    ])
+  })
+})
+
+describe('worker counts, as each runner resolves them', () => {
+  const cores = availableParallelism()
+  test('Vitest', () => {
+    expect(vitestWorkers({}).workers).toBe(Math.max(cores - 1, 1))
+    expect(vitestWorkers({ watch: true }).workers).toBe(Math.max(Math.floor(cores / 2), 1))
+    expect(vitestWorkers({ maxWorkers: 3 }).workers).toBe(3)
+    expect(vitestWorkers({ maxWorkers: 3, fileParallelism: false }).workers).toBe(1)
+    expect(vitestWorkers({ maxWorkers: '100%' }).workers).toBe(cores)
+    expect(vitestWorkers({ pool: 'threads', poolOptions: { threads: { maxThreads: 5 } } }).workers).toBe(5)
+    expect(vitestWorkers({ pool: 'forks', poolOptions: { forks: { singleFork: true } } }).workers).toBe(1)
+  })
+
+  test('Jest: its config, its command line (Jest 29), or its default said to be a guess', () => {
+    expect(jestWorkers({ maxWorkers: 4 })).toEqual({ workers: 4, source: 'runner' })
+    expect(jestWorkers({ maxWorkers: 4 }, [], true)).toEqual({ workers: 1, source: 'runner' })
+    expect(jestWorkers(undefined, ['node', 'jest', '--maxWorkers=2'])).toEqual({ workers: 2, source: 'runner' })
+    expect(jestWorkers(undefined, ['node', 'jest', '-w', '3'])).toEqual({ workers: 3, source: 'runner' })
+    expect(jestWorkers(undefined, ['node', 'jest', '-i'])).toEqual({ workers: 1, source: 'runner' })
+    expect(jestWorkers(undefined, ['node', 'jest'])).toEqual({ workers: Math.max(cores - 1, 1), source: 'default' })
+    expect(jestWorkersFromArgv(['--maxWorkers=50%'])).toBe(Math.max(1, Math.round(cores / 2)))
+  })
+})

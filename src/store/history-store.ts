@@ -4,12 +4,17 @@ import { open, type Database, type Key, type RootDatabase } from 'lmdb'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { FileHistory, FileRecord, HistoryEntry, RunRecord, TestHistory, TestRecord } from '../records.js'
 import { MAX_FILE_ID_BYTES, fileIdFits, testKey } from './test-key.js'
-import { HistoryWindow } from './history-window.js'
+import { FLAG_PARTIAL_DURATION, HistoryWindow } from './history-window.js'
 import { fileEvidence, type FileEvidence } from '../scheduling/file-evidence.js'
 import { PlanIndex, isStoredPlanIndex, packPlanIndex, unpackPlanIndex } from './plan-index.js'
 
 /** Schema of the records in the store; a store with a higher number is refused, not misread. */
-export const SCHEMA_VERSION = 1
+/**
+ * 2 (flakeline 0.2): file durations are the file's whole cost (Vitest's imports and setup too),
+ * worker start-up is kept apart (`FileRecord.overheadMs`, `RunRecord.startup`), window entries carry
+ * flags, repeated test names are told apart. Stores of schema 1 are migrated when opened for writing.
+ */
+export const SCHEMA_VERSION = 2
 
 /** Name of the LMDB file inside the store directory (LMDB adds `<name>-lock` beside it). */
 export const STORE_FILE = 'history.mdb'
@@ -221,6 +226,27 @@ export class HistoryStore {
         `the flakeline store at ${this.dir} has schema ${schema}, newer than this flakeline understands (${SCHEMA_VERSION}); upgrade flakeline or use another dir`,
       )
     }
+    if (schema === 1 && !readOnly) this.migrateFromSchema1()
+  }
+
+  /**
+   * Schema 1 → 2, in one transaction. Vitest runs of schema 1 recorded a file's tests only, not its
+   * imports and setup: their window entries are flagged, so predictions prefer whole-cost durations
+   * as soon as a file has one (and use the old ones until then). The plan index is rebuilt on the
+   * next read. Runs recorded by Jest and imported runs already measured whole files.
+   */
+  private migrateFromSchema1(): void {
+    this.writeSync('the migration to schema 2', () => {
+      const vitestRuns = new Set<number>()
+      for (const { key, value } of this.runs.getRange()) if (value.runner === 'vitest') vitestRuns.add(key)
+      if (vitestRuns.size > 0) {
+        for (const { key, value } of this.files.getRange()) {
+          this.files.put(key, { project: value.project, path: value.path, window: HistoryWindow.withFlag(value.window, vitestRuns, FLAG_PARTIAL_DURATION) })
+        }
+      }
+      this.meta.remove('planIndex')
+      this.meta.put('schema', SCHEMA_VERSION)
+    })
   }
 
   private ensureOpen(): void {
@@ -314,7 +340,7 @@ export class HistoryStore {
     const previous = this.files.get(record.fileId)
     const { bytes, dropped } = HistoryWindow.append(
       previous?.window,
-      { seq: record.runSeq, status: record.status, durationMs: record.durationMs, startedAt: record.startedAt, attempts: 1 },
+      { seq: record.runSeq, status: record.status, durationMs: record.durationMs, startedAt: record.startedAt, attempts: 1, firstOnWorker: record.firstOnWorker === true },
       this.historyLimit,
     )
     this.files.put(record.fileId, { project: record.project, path: record.path, window: bytes })
@@ -488,7 +514,7 @@ export class HistoryStore {
         this.fileRecords.put([result.fileId, record.seq], { ...result, runSeq: record.seq })
         let file = files.get(result.fileId)
         if (!file) files.set(result.fileId, (file = { project: result.project, path: result.path, entries: [] }))
-        file.entries.push({ seq: record.seq, status: result.status, durationMs: result.durationMs, startedAt: result.startedAt, attempts: 1 })
+        file.entries.push({ seq: record.seq, status: result.status, durationMs: result.durationMs, startedAt: result.startedAt, attempts: 1, firstOnWorker: result.firstOnWorker === true })
         for (const test of result.tests) {
           const id = `${result.fileId}\u0000${test.name}`
           let entry = tests.get(id)

@@ -1,5 +1,5 @@
 import { fileIdOf } from '../identity.js'
-import type { AttemptOutcome, CodeState, DeadlineReport, FileRecord, RunRecord, ShardInfo, SourceLocation, SplitInfo, TestRecord } from '../records.js'
+import type { AttemptOutcome, CodeState, DeadlineReport, FileRecord, RunRecord, ShardInfo, SourceLocation, SplitInfo, TestRecord, WorkerStartup } from '../records.js'
 import { fileIdFits } from '../store/test-key.js'
 import { BUNDLE_LIMITS, bundleError } from './bundle-limits.js'
 
@@ -159,6 +159,10 @@ function splitOf(fields: Fields): SplitInfo {
   }
 }
 
+function startupOf(fields: Fields): WorkerStartup {
+  return { perWorkerMs: fields.number('perWorkerMs', BUNDLE_LIMITS.durationMs), perFileMs: fields.number('perFileMs', BUNDLE_LIMITS.durationMs) }
+}
+
 function codeOf(fields: Fields): CodeState {
   return {
     commit: fields.textOrNull('commit', BUNDLE_LIMITS.shortTextChars),
@@ -214,7 +218,7 @@ function fileOf(fields: Fields): Omit<FileRecord, 'runSeq'> {
     throw fields.fail(`${fields.where}.fileId ${describe(fileId)} does not match its project ${describe(project)} and path ${describe(path)} (expected ${describe(fileIdOf(project, path))})`)
   }
   if (!fileIdFits(fileId)) throw fields.fail(`${fields.where}.fileId is longer than the store keeps (${Buffer.byteLength(fileId)} bytes)`)
-  return {
+  const file: Omit<FileRecord, 'runSeq'> = {
     fileId,
     project,
     path,
@@ -224,6 +228,9 @@ function fileOf(fields: Fields): Omit<FileRecord, 'runSeq'> {
     fileError: fields.textOrNull('fileError', BUNDLE_LIMITS.messageChars, { empty: true, control: true }),
     tests: fields.array('tests', BUNDLE_LIMITS.testsPerFile, (value, where) => testOf(fields.at(where, value))),
   }
+  if (fields.has('overheadMs')) file.overheadMs = fields.number('overheadMs', BUNDLE_LIMITS.durationMs)
+  if (fields.has('firstOnWorker')) file.firstOnWorker = fields.boolean('firstOnWorker')
+  return file
 }
 
 function runOf(fields: Fields): BundleRun['run'] {
@@ -257,6 +264,7 @@ function runOf(fields: Fields): BundleRun['run'] {
   if (fields.has('deadlines')) run.deadlines = deadlinesOf(fields.child('deadlines'))
   if (fields.has('job')) run.job = fields.text('job', BUNDLE_LIMITS.pathChars)
   if (fields.has('split')) run.split = splitOf(fields.child('split'))
+  if (fields.has('startup')) run.startup = startupOf(fields.child('startup'))
   return run
 }
 

@@ -40,7 +40,7 @@ function testOf(test: TestRecord): TestRecord {
 }
 
 function fileOf(file: FileRecord): BundleRun['files'][number] {
-  return {
+  const copy: BundleRun['files'][number] = {
     fileId: file.fileId,
     project: file.project,
     path: file.path,
@@ -50,6 +50,9 @@ function fileOf(file: FileRecord): BundleRun['files'][number] {
     fileError: file.fileError ?? null,
     tests: file.tests.map(testOf),
   }
+  if (file.overheadMs !== undefined) copy.overheadMs = file.overheadMs
+  if (file.firstOnWorker !== undefined) copy.firstOnWorker = file.firstOnWorker
+  return copy
 }
 
 /** A stored run as a bundle holds it: without its seq, with its uid. */
@@ -83,6 +86,7 @@ export function bundleRunOf(run: RunRecord, files: readonly FileRecord[]): Bundl
   }
   if (run.job) record.job = run.job
   if (run.split) record.split = { mode: run.split.mode, fingerprint: run.split.fingerprint, filesListed: run.split.filesListed, unplanned: run.split.unplanned }
+  if (run.startup) record.startup = { perWorkerMs: run.startup.perWorkerMs, perFileMs: run.startup.perFileMs }
   return { run: record, files: files.map(fileOf) }
 }
 

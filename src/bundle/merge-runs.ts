@@ -1,4 +1,4 @@
-import type { DeadlineReport, FileRecord, RunPart, RunRecord, RunStatus, ShardInfo, SplitInfo } from '../records.js'
+import type { DeadlineReport, FileRecord, RunPart, RunRecord, RunStatus, ShardInfo, SplitInfo, WorkerStartup } from '../records.js'
 import type { NewRun } from '../store/history-store.js'
 import type { BundleRun } from './bundle-validate.js'
 
@@ -118,6 +118,19 @@ function statusOf(statuses: readonly RunStatus[]): RunStatus {
   return statuses.includes('interrupted') ? 'interrupted' : 'passed'
 }
 
+function median(values: readonly number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+/** Each shard measured its own workers' start-up; the merged run keeps the median of what they measured. */
+function startupOf(runs: ReadonlyArray<{ startup?: WorkerStartup }>): WorkerStartup | undefined {
+  const measured = runs.flatMap((run) => (run.startup ? [run.startup] : []))
+  if (measured.length === 0) return undefined
+  return { perWorkerMs: median(measured.map((startup) => startup.perWorkerMs)), perFileMs: median(measured.map((startup) => startup.perFileMs)) }
+}
+
 function deadlinesOf(runs: ReadonlyArray<{ deadlines?: DeadlineReport }>): DeadlineReport | undefined {
   const reports = runs.flatMap((run) => (run.deadlines ? [run.deadlines] : []))
   if (reports.length === 0) return undefined
@@ -128,8 +141,8 @@ function deadlinesOf(runs: ReadonlyArray<{ deadlines?: DeadlineReport }>): Deadl
  * The record of a merged run: `base` (the run an earlier merge made for this job, or null) with
  * `parts` added. Counts are the parts' sums less what `dropped` duplicates counted; it started
  * when its first part started and ended when its last ended; workers add up; `shard` is null and
- * `parts` lists every part in shard order. Identity (runner, commit, uid) is the base's, else the
- * first part's.
+ * `parts` lists every part in shard order; worker start-up is the median of the parts'. Identity
+ * (runner, commit, uid) is the base's, else the first part's.
  */
 export function mergedRun(base: RunRecord | null, parts: readonly PartRun[], dropped: readonly FileResult[], id: string): NewRun {
   const first = base ?? parts[0]!
@@ -158,6 +171,8 @@ export function mergedRun(base: RunRecord | null, parts: readonly PartRun[], dro
   }
   const deadlines = deadlinesOf(all)
   if (deadlines) record.deadlines = deadlines
+  const startup = startupOf(all)
+  if (startup) record.startup = startup
   const job = base ? base.job : parts[0]!.job
   if (job !== undefined) record.job = job
   return record

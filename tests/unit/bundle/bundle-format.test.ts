@@ -5,10 +5,12 @@ import { pack } from 'msgpackr'
 import { describe, expect, test } from 'vitest'
 import { BUNDLE_HEADER_BYTES, decodeBundle, encodeBundle, readBundle } from '../../../src/bundle/bundle-format.js'
 import { BUNDLE_LIMITS } from '../../../src/bundle/bundle-limits.js'
+import { exportRuns } from '../../../src/bundle/export-runs.js'
 import { ErrorCodes, FlakelineError } from '../../../src/errors.js'
 import { SCHEMA_VERSION } from '../../../src/store/history-store.js'
-import { useScratch } from '../core/_fixtures.js'
-import { packedBundle, sampleBundle, sampleRun, withHeader } from './_bundle.js'
+import type { FileRecord, RunRecord, TestRecord } from '../../../src/records.js'
+import { newRun, useScratch } from '../core/_fixtures.js'
+import { T0, packedBundle, sampleBundle, sampleRun, withHeader } from './_bundle.js'
 
 const scratch = useScratch()
 
@@ -40,6 +42,26 @@ describe('bundle format', () => {
     expect(bytes.subarray(0, 8).toString('latin1')).toBe('FLKBNDL\0')
     expect([bytes.readUInt16LE(8), bytes.readUInt16LE(10)]).toEqual([1, SCHEMA_VERSION])
     expect(decodeBundle(bytes, 'x.bundle')).toEqual(bundle)
+  })
+
+  test('every field of a stored run, file and test travels: a field added to the records fails to compile here until it does', async () => {
+    // `Required<…>` makes these literals name every field the records have, optional ones included.
+    const test_: Required<TestRecord> = { name: 'a > works', status: 'passed', durationMs: 3, startedAt: T0 + 2, attempts: 2, attemptOutcomes: ['failed', 'passed'], retryErrors: ['boom'], failureMessage: null, location: { line: 4, column: 2 } }
+    const file: Required<Omit<FileRecord, 'runSeq'>> = { fileId: 'web:tests/a.test.ts', project: 'web', path: 'tests/a.test.ts', status: 'passed', durationMs: 30, startedAt: T0 + 1, fileError: 'hook failed', tests: [test_], overheadMs: 12.5, firstOnWorker: true }
+    const run: Required<Omit<RunRecord, 'seq' | 'parts'>> = {
+      ...newRun({ id: 'full', status: 'passed', startedAt: T0, endedAt: T0 + 100, files: 1, tests: 1, passed: 1, flaky: 1, durationMs: 100, code: { commit: 'c'.repeat(40), dirty: true, branch: 'main', source: 'GITHUB_SHA' }, shard: { index: 1, count: 2 } }),
+      deadlines: { checked: 1, missed: [{ fileId: 'web:tests/a.test.ts', deadlineMs: 10, finishedMs: 31 }] },
+      uid: 'full-uid',
+      job: 'github-1-1-test',
+      split: { mode: 'plan', fingerprint: 'f'.repeat(64), filesListed: 2, unplanned: 0 },
+      startup: { perWorkerMs: 40, perFileMs: 0 },
+    }
+    const store = scratch.open(scratch.dir(), { historyLimit: 10 })
+    const begun = await store.beginRun({ ...run, status: 'running' })
+    await store.recordFiles([{ ...file, runSeq: begun.seq }])
+    await store.updateRun({ ...run, seq: begun.seq })
+    const { bundle } = exportRuns(store, 0, T0)
+    expect(decodeBundle(encodeBundle(bundle), 'x.bundle').runs).toEqual([{ run, files: [file] }])
   })
 
   test('fields the bundle adds beyond the known ones do not come out of it', () => {

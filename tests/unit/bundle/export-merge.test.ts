@@ -115,7 +115,7 @@ describe('flakeline merge', () => {
     ]
     const bundles: string[] = []
     for (const [i, shardFiles] of files.entries()) {
-      const dir = await storeWith(scratch.dir(), [[shardFiles, shardRun(job, i + 1, 3)]])
+      const dir = await storeWith(scratch.dir(), [[shardFiles, { ...shardRun(job, i + 1, 3), startup: { perWorkerMs: [40, 10, 20][i]!, perFileMs: 0 } }]])
       bundles.push(await exported(root, dir, join(root, `shard-${i + 1}.flakeline`)))
     }
     const merged = await cli(['merge', ...bundles.reverse()], root)
@@ -125,6 +125,7 @@ describe('flakeline merge', () => {
     expect(stats.runs[0]).toMatchObject({ id: job, seq: 1, shard: null, status: 'failed', files: 5, tests: 5, passed: 4, failed: 1, workers: 6, durationMs: 3_500 })
     const run = readStore(join(root, '.flakeline'), (store) => store.latestRun()!)
     expect(run.job).toBe(job)
+    expect(run.startup).toEqual({ perWorkerMs: 20, perFileMs: 0 })
     expect(run.parts!.map((part) => [part.id, part.shard, part.files])).toEqual([
       [`${job}-shard-1`, { index: 1, count: 3 }, 2],
       [`${job}-shard-2`, { index: 2, count: 3 }, 2],

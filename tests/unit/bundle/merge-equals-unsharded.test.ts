@@ -13,7 +13,7 @@ const FILES = ['tests/cart.test.ts', 'tests/math.test.ts', 'tests/io.test.ts', '
 
 /**
  * What file `f` did in run `k`: varied durations, failures from run 3 on (passing runs before), retries, skipped and todo
- * tests, a wholly skipped file in run 4, and a file that sits out run 3.
+ * tests, a wholly skipped file in run 4, a file that sits out run 3, and files that started a worker.
  */
 function results(k: number): Array<Omit<FileRecord, 'runSeq'>> {
   return FILES.flatMap((path, f) => {
@@ -25,7 +25,8 @@ function results(k: number): Array<Omit<FileRecord, 'runSeq'>> {
       testRecord(`${path} > third`, skippedFile || f === 2 ? 'skipped' : f === 4 ? 'todo' : 'passed'),
     ]
     const status = skippedFile ? 'skipped' : tests.some((test) => test.status === 'failed') ? 'failed' : 'passed'
-    return [fileResult(path, status, (f === 3 ? 900 : 40) + ((k * 13 + f * 29) % 50), tests, T0 + k * HOUR + f * 10)]
+    // Worker start-up kept apart, and files that started a worker (predictions leave those runs out).
+    return [{ ...fileResult(path, status, (f === 3 ? 900 : 40) + ((k * 13 + f * 29) % 50), tests, T0 + k * HOUR + f * 10), overheadMs: 3 + f, firstOnWorker: (f + k) % 3 === 0 }]
   })
 }
 

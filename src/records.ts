@@ -89,6 +89,12 @@ export interface RunRecord {
   split?: SplitInfo
   /** The shards merged into this run by `flakeline merge`, in shard order. */
   parts?: RunPart[]
+  /**
+   * The files that differed from `code.commit` when the run started (relative to the root) and a
+   * sha1 of their content (`""` deleted), so the next plan tells an edited file from one left
+   * uncommitted; absent when there were more than 2,000, outside git, and before schema 2.
+   */
+  changedFiles?: Record<string, string>
   /** What starting workers cost this run (see `WorkerStartup`); absent before schema 2. */
   startup?: WorkerStartup
 }

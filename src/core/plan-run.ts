@@ -3,18 +3,19 @@ import { join, relative } from 'node:path'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import { loadOptions, type ResolvedOptions } from '../config/load-options.js'
 import { HistoryStore } from '../store/history-store.js'
+import type { RunRecord } from '../records.js'
 import { NO_EVIDENCE, type EvidenceLookup } from '../scheduling/file-evidence.js'
 import { suiteModel, type SuiteModel } from '../scheduling/failure-model.js'
 import { compileScheduleRules, scheduleOf, type FileSchedule } from '../scheduling/file-schedule.js'
 import { describeDuration } from '../scheduling/duration-text.js'
 import { planFiles } from '../scheduling/plan-files.js'
-import type { FileChange, Plan, PlanFile } from '../scheduling/plan-types.js'
+import type { Plan, PlanFile } from '../scheduling/plan-types.js'
 import { balanceShards } from '../scheduling/shards.js'
 import { joinLocalJob, type LocalJob } from '../sharding/local-job.js'
 import { makeShardPlan, readShardPlan, shardOf, type ShardPlan } from '../sharding/shard-plan.js'
 import { publishSplit, type SplitDecision } from '../sharding/split-handoff.js'
 import { inCi } from './job-identity.js'
-import { changedPaths, classifyChanges } from './changed-files.js'
+import { changedPaths, classifyChanges, type ChangeOfFile } from './changed-files.js'
 import { Notices } from './notices.js'
 import { PRAGMA_FILE_LIMIT, readPragmas } from './read-pragmas.js'
 
@@ -68,8 +69,8 @@ interface Loaded {
  * Rejects only in strict mode.
  */
 async function loadHistory(request: PlanRequest, notices: Notices, what: 'order' | 'sharding'): Promise<Loaded | null> {
-  const gitChanges = (options: ResolvedOptions, lastCommit: string | null): Loaded['changes'] =>
-    what === 'order' && options.gitChanges ? changedPaths(request.root, lastCommit) : null
+  const gitChanges = (options: ResolvedOptions, last: RunRecord | undefined): Loaded['changes'] =>
+    what === 'order' && options.gitChanges ? changedPaths(request.root, last ? { commit: last.code.commit, changedFiles: last.changedFiles } : null) : null
   const { options, problems } = await loadOptions(request.root, request.inline)
   for (const problem of problems) {
     if (options.strict) throw problem
@@ -82,7 +83,7 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
     store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
     // git runs in child processes while this process unpacks the evidence.
     const latest = store.latestRun()
-    const changes = gitChanges(options, latest?.code.commit ?? null)
+    const changes = gitChanges(options, latest)
     const index = store.readPlanIndex()
     return { options, evidence: index, suite: index.suite, changes, basis: { runs: latest?.seq ?? 0, lastRun: latest?.id ?? null } }
   } catch (error) {
@@ -102,7 +103,7 @@ export function planFilesOf(
   request: Pick<PlanRequest, 'root' | 'fileIds' | 'paths'>,
   options: Pick<ResolvedOptions, 'deadlines' | 'priorities'>,
   evidence: EvidenceLookup,
-  changes: readonly FileChange[] | null,
+  changes: ReadonlyArray<ChangeOfFile | null> | null,
   notices: Notices,
 ): PlanFile[] {
   const rules = compileScheduleRules(options)
@@ -124,7 +125,8 @@ export function planFilesOf(
       prioritySource: schedule.prioritySource,
       deadlineMs: schedule.deadlineMs,
       deadlineSource: schedule.deadlineSource,
-      change: changes?.[i] ?? null,
+      change: changes?.[i]?.kind ?? null,
+      changeReason: changes?.[i]?.because ?? null,
     }
   }
   return files

@@ -13,6 +13,7 @@ import { newRunId } from './run-id.js'
 import { jobKeyOf } from './job-identity.js'
 import { withDistinctNames } from '../identity.js'
 import { workerStartup, type FileStartup } from './worker-startup.js'
+import { workTreeSnapshot } from './changed-files.js'
 import { takeSplit } from '../sharding/split-handoff.js'
 import { LivePublisher } from '../live/live-publisher.js'
 import type { ConsoleEntry, StartedFile } from '../live/live-frames.js'
@@ -118,7 +119,10 @@ export class RunRecorder {
 
   private async begin(start: RunStart): Promise<void> {
     const startedAt = start.startedAt ?? Date.now()
-    const code = await detectCodeState(this.options.root)
+    const [code, changedFiles] = await Promise.all([
+      detectCodeState(this.options.root),
+      this.options.gitChanges ? workTreeSnapshot(this.options.root, this.options.dir) : Promise.resolve(undefined),
+    ])
     this.store = HistoryStore.open(this.options.dir, { historyLimit: this.options.historyLimit })
     this.run = await this.store.beginRun({
       id: this.runId,
@@ -141,6 +145,7 @@ export class RunRecorder {
       durationMs: 0,
       uid: randomBytes(8).toString('hex'),
       ...jobOf(this.options.runId),
+      ...(changedFiles ? { changedFiles } : {}),
     })
   }
 

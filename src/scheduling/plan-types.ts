@@ -22,6 +22,8 @@ export interface PlanFile {
   deadlineMs: number | null
   deadlineSource: string | null
   change: FileChange
+  /** Which change, for the reason text: `src/cart.ts (same name)`; absent when unchanged. */
+  changeReason?: string | null
 }
 
 /** One file in a plan, with the reason it sits where it does. */

@@ -172,7 +172,7 @@ export const planCommand: Command = {
         const at = request.fileIds.map((id, i) => (kept.has(id) ? i : -1)).filter((i) => i >= 0)
         request = { root, fileIds: at.map((i) => request.fileIds[i]!), paths: at.map((i) => request.paths[i]!) }
       }
-      const changed = options.gitChanges ? await changedPaths(root, latest?.code.commit ?? null) : null
+      const changed = options.gitChanges ? await changedPaths(root, latest ? { commit: latest.code.commit, changedFiles: latest.changedFiles } : null) : null
       const files = planFilesOf(request, options, evidence, changed ? classifyChanges(request.paths, changed) : null, notices)
       const plan = planFiles(files, { policy, workers, seed, suite: suiteModel(evidence.values()) })
       const paths = new Map(request.fileIds.map((id, i) => [id, request.paths[i]!]))

@@ -50,7 +50,7 @@ export function evidenceNote(file: PlanFile): string {
   if (file.change === 'changed') return 'changed since the last run'
   if (e.ranRuns === 0) return e.runs === 0 ? 'never run before' : 'never ran (only skipped)'
   if (e.lastStatus === 'failed') return 'failed in its last run'
-  if (file.change === 'related') return 'its source changed since the last run'
+  if (file.change === 'related') return `its source changed since the last run${file.changeReason ? ` (${file.changeReason})` : ''}`
   if (e.failedRuns > 0) return `failed ${e.failedRuns} of its last ${e.ranRuns} runs`
   return e.ranRuns === 1 ? 'passed its only run' : `passed its last ${e.ranRuns} runs`
 }

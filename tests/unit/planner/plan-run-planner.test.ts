@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { classifyChanges, changedPaths, fileStem, parseStatus, workTreeTop } from '../../../src/core/changed-files.js'
+import { classifyChanges, changedPaths, fileStem, parseStatus, workTreeSnapshot, workTreeTop } from '../../../src/core/changed-files.js'
 import { deadlineReport } from '../../../src/core/deadline-misses.js'
 import { Notices } from '../../../src/core/notices.js'
 import { planRun } from '../../../src/core/plan-run.js'
@@ -89,7 +89,7 @@ describe('planRun: schedules and changes reach the sequencers', () => {
     await history(root)
     writeFileSync(join(root, 'tests', 'd.test.ts'), '// v2\n')
     writeFileSync(join(root, 'src', 'c.ts'), '// v2\n')
-    expect(Array.from((await changedPaths(root, head))!).sort()).toEqual(['src/c.ts', 'tests/d.test.ts'])
+    expect(Array.from((await changedPaths(root, { commit: head }))!).sort()).toEqual(['src/c.ts', 'tests/d.test.ts'])
     const plan = await planRun({ root, fileIds: FILES, runner: 'vitest', notices, workers: 1, explain: true })
     expect(plan!.order[0]).toMatchObject({ fileId: 'tests/d.test.ts' })
     expect(plan!.order[0]!.reason).toMatch(/^fail-fast: changed since the last run: /)
@@ -98,9 +98,34 @@ describe('planRun: schedules and changes reach the sequencers', () => {
     // Committed since the recorded commit, plus untracked; from a subdirectory, relative to it.
     git('commit', '-qam', 'v2')
     writeFileSync(join(root, 'src', 'e.ts'), '// new\n')
-    expect(Array.from((await changedPaths(root, head))!).sort()).toEqual(['src/c.ts', 'src/e.ts', 'tests/d.test.ts'])
+    expect(Array.from((await changedPaths(root, { commit: head }))!).sort()).toEqual(['src/c.ts', 'src/e.ts', 'tests/d.test.ts'])
     expect(Array.from((await changedPaths(root, null))!)).toEqual(['src/e.ts'])
-    expect(Array.from((await changedPaths(join(root, 'src'), head))!).sort()).toEqual(['c.ts', 'e.ts'])
+    expect(Array.from((await changedPaths(join(root, 'src'), { commit: head }))!).sort()).toEqual(['c.ts', 'e.ts'])
+  })
+
+  test('an uncommitted file the last run already tested, untouched since, is not changed; edited again, it is', async () => {
+    const root = scratch.dir()
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, stdio: 'pipe', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } })
+    git('init', '-q')
+    mkdirSync(join(root, 'tests'))
+    writeFileSync(join(root, 'tests', 'a.test.ts'), '// v1\n')
+    git('add', '.')
+    git('commit', '-qm', 'v1')
+    const head = git('rev-parse', 'HEAD').toString().trim()
+    writeFileSync(join(root, 'tests', 'a.test.ts'), '// v2, never committed\n')
+    writeFileSync(join(root, 'tests', 'new.test.ts'), '// new\n')
+    const snapshot = (await workTreeSnapshot(root, join(root, '.flakeline')))!
+    expect(Object.keys(snapshot).sort()).toEqual(['tests/a.test.ts', 'tests/new.test.ts'])
+    // The next plan: nothing edited since that run.
+    expect(await changedPaths(root, { commit: head, changedFiles: snapshot })).toEqual(new Set())
+    writeFileSync(join(root, 'tests', 'new.test.ts'), '// edited after the run\n')
+    expect(await changedPaths(root, { commit: head, changedFiles: snapshot })).toEqual(new Set(['tests/new.test.ts']))
+    // Committed as it was tested: still not a change; reverted to v1: a change.
+    git('add', 'tests/a.test.ts')
+    git('commit', '-qm', 'v2')
+    expect(await changedPaths(root, { commit: head, changedFiles: snapshot })).toEqual(new Set(['tests/new.test.ts']))
+    git('revert', '--no-edit', 'HEAD')
+    expect(await changedPaths(root, { commit: head, changedFiles: snapshot })).toEqual(new Set(['tests/a.test.ts', 'tests/new.test.ts']))
   })
 
   test('parseStatus reads HEAD and every path of git status --porcelain=v2 -z, spaces and renames included', () => {
@@ -130,7 +155,29 @@ describe('planRun: schedules and changes reach the sequencers', () => {
 
   test('fileStem and classifyChanges', () => {
     expect(['tests/cart.test.ts', 'src/cart.ts', 'a/cart.spec.mjs', 'cart'].map(fileStem)).toEqual(['cart', 'cart', 'cart', 'cart'])
-    expect(classifyChanges(['tests/cart.test.ts', 'tests/user.test.ts', 'tests/misc.test.ts'], new Set(['tests/cart.test.ts', 'src/user.ts']))).toEqual(['changed', 'related', null])
+    expect(classifyChanges(['tests/cart.test.ts', 'tests/user.test.ts', 'tests/misc.test.ts'], new Set(['tests/cart.test.ts', 'src/user.ts']))).toEqual([
+      { kind: 'changed', because: 'tests/cart.test.ts' },
+      { kind: 'related', because: 'src/user.ts (same name)' },
+      null,
+    ])
+  })
+
+  test('classifyChanges: a changed test relates no other test; same-name sources go to the test in the matching folder', () => {
+    const tests = ['test/duration/info.test.js', 'test/interval/info.test.js', 'test/datetime/info.test.js']
+    expect(classifyChanges(tests, new Set(['test/duration/info.test.js']))).toEqual([{ kind: 'changed', because: 'test/duration/info.test.js' }, null, null])
+    expect(classifyChanges(tests, new Set(['src/duration/info.js']))).toEqual([{ kind: 'related', because: 'src/duration/info.js (same name)' }, null, null])
+  })
+
+  test('classifyChanges: same-folder units and __tests__ folders', () => {
+    expect(classifyChanges(['src/endOfMonth/test.ts', 'src/addDays/test.ts'], new Set(['src/endOfMonth/index.ts']))).toEqual([
+      { kind: 'related', because: 'src/endOfMonth/index.ts (same folder)' },
+      null,
+    ])
+    expect(classifyChanges(['src/cart/__tests__/totals.test.ts', 'src/user/__tests__/login.test.ts'], new Set(['src/cart/index.ts']))).toEqual([
+      { kind: 'related', because: 'src/cart/index.ts (its __tests__ folder)' },
+      null,
+    ])
+    expect(classifyChanges(['src/cart.test.ts', 'src/user.test.ts'], new Set(['src/cart.ts']))).toEqual([{ kind: 'related', because: 'src/cart.ts (same name)' }, null])
   })
 })
 

@@ -6,8 +6,8 @@ import type { HubServer } from '../hub/hub-server.js'
 
 /**
  * What becomes of a `serve` hub when its run ends:
- * - `wait`: it stays up, and the end of the run waits for Ctrl+C (SIGINT) or SIGTERM; then the
- *   runner finishes as it would have and exits with its own code;
+ * - `wait`: it stays up, and the end of the run waits for Ctrl+C, SIGINT or SIGTERM (`untilStopped`);
+ *   then the runner finishes as it would have and exits with its own code;
  * - `keep`: it stays up for the next run of this process, without waiting (a runner's watch mode,
  *   which keeps the process alive and reads Ctrl+C itself);
  * - `close`: it closes with the run, and says so.
@@ -18,7 +18,7 @@ export type AfterRunAction = 'wait' | 'keep' | 'close'
 export interface AfterRunFacts {
   /** `serve.keepAlive` when set: `true` always keeps the hub up, `false` always closes it. */
   keepAlive: boolean | undefined
-  /** Whether stdout is a terminal: a person is there to open the page and to press Ctrl+C. */
+  /** Whether stdin and stdout are terminals: a person is there to open the page and to press Ctrl+C. */
   isTTY: boolean
   /** Whether this is CI (see `inCi`). */
   ci: boolean
@@ -47,14 +47,34 @@ export function keepDashboardUp(facts: AfterRunFacts): AfterRunDecision {
   return { action: 'wait', reason: 'an interactive terminal' }
 }
 
-/** The facts of this process. stdin is looked at only when it is a terminal. */
-export function afterRunFacts(serve: ServeOption | undefined, env: NodeJS.ProcessEnv = process.env, proc: NodeJS.Process = process): AfterRunFacts {
-  const rawStdin = isatty(0) && (proc.stdin as NodeJS.ReadStream & { isRaw?: boolean }).isRaw === true
+/** What `afterRunFacts` reads of the process. */
+export interface ProcessView {
+  stdinIsTTY: boolean
+  /** A terminal's stdin in raw mode: a runner's watch mode reads its keys. */
+  stdinIsRaw: boolean
+  stdoutIsTTY: boolean
+  argv: readonly string[]
+}
+
+/** This process's view; stdin is looked at only when it is a terminal. */
+export function processView(): ProcessView {
+  const stdinIsTTY = isatty(0)
+  return {
+    stdinIsTTY,
+    stdinIsRaw: stdinIsTTY && (process.stdin as NodeJS.ReadStream & { isRaw?: boolean }).isRaw === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    argv: process.argv,
+  }
+}
+
+/** The facts the decision needs, from the `serve` option, the environment and the process. */
+export function afterRunFacts(serve: ServeOption | undefined, env: NodeJS.ProcessEnv = process.env, view: ProcessView = processView()): AfterRunFacts {
   return {
     keepAlive: typeof serve === 'object' ? serve.keepAlive : undefined,
-    isTTY: proc.stdout.isTTY === true,
+    // Both: a person reads the page's address on stdout and stops the wait with a key on stdin.
+    isTTY: view.stdinIsTTY && view.stdoutIsTTY,
     ci: inCi(env),
-    watching: rawStdin || proc.argv.some((arg) => /^--watch(All)?(=true)?$/.test(arg)),
+    watching: view.stdinIsRaw || view.argv.some((arg) => /^--watch(All)?(=true)?$/.test(arg)),
   }
 }
 
@@ -79,26 +99,55 @@ function dirFlag({ root, dir }: { root: string; dir: string }): string {
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const
+const CTRL_C = 0x03
+
+/** The part of a terminal's stdin the wait uses (`process.stdin` when it is a terminal). */
+export interface KeyboardInput {
+  setRawMode(raw: boolean): unknown
+  readonly readableFlowing: boolean | null
+  on(event: 'data', listener: (chunk: Buffer | string) => void): unknown
+  off(event: 'data', listener: (chunk: Buffer | string) => void): unknown
+  resume(): unknown
+  pause(): unknown
+}
 
 /**
- * Resolves with the first SIGINT or SIGTERM. While it waits, the listeners the runner set for them
- * are set aside, and they are put back before it resolves: the signal stops the dashboard, not the
- * runner, which then finishes as it would have (Vitest's own listener would exit at once, with 130
- * after a passing run and before writing coverage).
+ * Resolves when the user stops the dashboard: Ctrl+C on the terminal, or SIGINT or SIGTERM. The
+ * signal stops the dashboard, not the runner, which then finishes as it would have:
+ * - the terminal's stdin is read in raw mode meanwhile, so Ctrl+C reaches this process as a key and
+ *   is not sent as SIGINT to the whole process group: Vitest 3's idle fork workers would die of it,
+ *   and tinypool would throw on their exit;
+ * - the runner's own SIGINT/SIGTERM listeners are set aside and put back before it resolves
+ *   (Vitest's would exit at once, with 130 after a passing run and before writing coverage).
  */
-export function untilStopped(proc: NodeJS.Process = process): Promise<NodeJS.Signals> {
+export function untilStopped(proc: NodeJS.Process = process, keyboard: KeyboardInput | null = isatty(0) ? process.stdin : null): Promise<string> {
   return new Promise((resolve) => {
     const held = new Map(STOP_SIGNALS.map((signal) => [signal, proc.rawListeners(signal) as Array<(...args: unknown[]) => void>]))
     for (const signal of STOP_SIGNALS) proc.removeAllListeners(signal)
-    const stop = (signal: NodeJS.Signals): void => {
+    const flowing = keyboard?.readableFlowing === true
+    const onKey = (chunk: Buffer | string): void => {
+      if ((typeof chunk === 'string' ? Buffer.from(chunk) : chunk).includes(CTRL_C)) stop('Ctrl+C')
+    }
+    const stop = (why: string): void => {
       for (const name of STOP_SIGNALS) {
         proc.off(name, stop)
         // Raw listeners keep their `once` wrappers: re-added, they still remove themselves when called.
         for (const listener of held.get(name) ?? []) proc.on(name, listener)
       }
-      resolve(signal)
+      if (keyboard) {
+        keyboard.off('data', onKey)
+        keyboard.setRawMode(false)
+        // A paused stdin no longer holds the process open.
+        if (!flowing) keyboard.pause()
+      }
+      resolve(why)
     }
     for (const signal of STOP_SIGNALS) proc.on(signal, stop)
+    if (keyboard) {
+      keyboard.setRawMode(true)
+      keyboard.on('data', onKey)
+      keyboard.resume()
+    }
   })
 }
 

@@ -7,9 +7,15 @@ export class WorkerPoolSimulation {
   private readonly free: Float64Array
   private readonly size: number
 
-  constructor(workers: number) {
+  /** `free`: when each worker becomes free, a heap as `clone` passes it (copied); all at 0 without it. */
+  constructor(workers: number, free?: Float64Array) {
     this.size = Math.max(1, Math.floor(workers))
-    this.free = new Float64Array(this.size)
+    this.free = free ? free.slice() : new Float64Array(this.size)
+  }
+
+  /** A copy that dispatches on from this pool's state, for trying an order without committing it. */
+  clone(): WorkerPoolSimulation {
+    return new WorkerPoolSimulation(this.size, this.free)
   }
 
   /** When the next file would start. */

@@ -1,89 +1,221 @@
 import { PRIORITIES, type PlanFile } from '../plan-types.js'
 import { describeDuration } from '../duration-text.js'
+import { failureProbability, priorProbability, type SuiteModel } from '../failure-model.js'
+import { NO_EVIDENCE, type FileEvidence } from '../file-evidence.js'
 import { WorkerPoolSimulation } from '../worker-pool-simulation.js'
-import { byKeyDescending, compareIds, deadlineReason, failFastReason, indices, priorityRank, priorityReason, type PolicyContext, type PolicyOrder } from './_policy.js'
-import { PACKING_SLACK } from './deadlines.js'
+import { byKeyDescending, compareIds, deadlineReason, evidenceNote, failFastReason, indices, percent, priorityRank, priorityReason, type PolicyContext, type PolicyOrder } from './_policy.js'
 
 /**
- * `auto`, the default. It builds the order the way the runner will execute it, dispatching files
- * to simulated workers one at a time:
+ * A file counts as likely to fail when its own evidence (failures, a change since the last run, no
+ * run yet) makes it at least this many times as likely to fail as the same file with a clean record:
+ * as many passing runs, unchanged (for a file never run, the prior of a file of its length). A file
+ * with a clean record gains nothing from going first: a failure is as likely anywhere else. The
+ * reference is the file's own clean record, not the suite prior, because a proven file sits well
+ * below the prior: one with 20 passing runs that just changed is 4× as likely to fail as its
+ * unchanged neighbours and still under the prior.
+ */
+export const LIKELY_OVER_CLEAN = 2
+/**
+ * With nothing likely to fail, the run may take at most 3 % longer than longest-first (LPT). The same
+ * share of LPT's makespan is what makes a file "long": a file longer than that, started last, could
+ * alone push the run past the budget, so long files start first, longest first. Files shorter than
+ * it can go in any order without breaking the budget (see `severalWorkers`).
+ */
+export const NOTHING_LIKELY_SLACK = 0.03
+/** With files likely to fail, running them first may lengthen the run up to 5 % over LPT. */
+export const FAIL_FAST_SLACK = 0.05
+
+/** What the plan did to a file (deadline files are told apart by their deadline). */
+const FAIL_FAST = 0
+const RUN_EARLY = 1
+const LONG = 2
+const PACKED = 3
+
+/**
+ * `auto`, the default:
  * 1. priority classes in turn (critical, high, normal, low), because a class is a promise the user
  *    asked for;
  * 2. within a class, files with a deadline first, earliest deadline first, so deadlines are met
  *    before anything else is optimised;
- * 3. then fail-fast: the file with the highest failure probability per predicted second (Smith's
- *    rule, see `wspt`), which minimises the expected time to the first failure;
- * 4. except that a long file that would otherwise start too late to finish by the run's target end
- *    (the longest-first makespan plus `PACKING_SLACK`) starts now, so one long file does not run
- *    alone at the end while the other workers idle. With one worker the end does not depend on the
- *    order, and this rule never fires (and the files are not sorted by length at all).
+ * 3. on one worker, the rest by failure probability per predicted second (Smith's rule, see
+ *    `wspt`): the run ends at the same time in any order, so only the time to a failure counts;
+ * 4. on several workers the order also decides when the run ends, and shortest-first fail-fast
+ *    starts the long files last (a 25 s file planned 109th of 110, the run 3–9 % longer than
+ *    longest-first). So fail-fast is only for files likely to fail (`LIKELY_OVER_CLEAN`), as many of
+ *    them as keep the run within 5 % of longest-first; then the long files, longest first; then the
+ *    short files, fail-fast among themselves. With nothing likely to fail that is within 3 %.
  */
 export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): PolicyOrder {
-  const { durations, probabilities, workers } = context
-  const pool = new WorkerPoolSimulation(workers)
-  // One sort by length serves both the target (longest-first makespan) and every class's packing.
-  const allByLength = workers > 1 ? byKeyDescending(files, indices(files.length), durations) : null
-  const target = allByLength ? makespanInOrder(allByLength, durations, workers) * (1 + PACKING_SLACK) : Infinity
-  const order: number[] = []
-  /** Why each file was placed: by deadline, packed early, or fail-fast. */
-  const packed = new Uint8Array(files.length)
-  const place = (index: number): void => {
-    pool.dispatch(durations[index]!)
-    order.push(index)
-  }
+  const { durations, probabilities } = context
   const ratio = new Float64Array(files.length)
   for (let i = 0; i < files.length; i++) ratio[i] = probabilities[i]! / durations[i]!
-  const byClass = PRIORITIES.map(() => [] as number[])
-  const classOf = new Uint8Array(files.length)
-  files.forEach((file, index) => {
-    classOf[index] = priorityRank(file)
-    byClass[classOf[index]!]!.push(index)
-  })
-  const taken = new Uint8Array(files.length)
-  for (const [rank, members] of byClass.entries()) {
-    if (members.length === 0) continue
-    const withDeadline = members
-      .filter((i) => files[i]!.deadlineMs !== null)
-      .sort((a, b) => files[a]!.deadlineMs! - files[b]!.deadlineMs! || compareIds(files[a]!.fileId, files[b]!.fileId))
-    for (const index of withDeadline) place(index)
-
-    const rest = members.filter((i) => files[i]!.deadlineMs === null)
-    const byRatio = byKeyDescending(files, rest, ratio)
-    // The class's files without a deadline, longest first, in the order of the one sort above.
-    const byLength = !allByLength || rest.length === files.length ? (allByLength ?? []) : allByLength.filter((i) => classOf[i] === rank && files[i]!.deadlineMs === null)
-    let nextByRatio = 0
-    let nextByLength = 0
-    for (let placed = 0; placed < rest.length; placed++) {
-      while (taken[byRatio[nextByRatio]!]) nextByRatio++
-      const best = byRatio[nextByRatio]!
-      let pick = best
-      if (allByLength) {
-        while (taken[byLength[nextByLength]!]) nextByLength++
-        const longest = byLength[nextByLength]!
-        // The next chance to start anything is when a worker frees up after this dispatch.
-        const nextChance = Math.min(pool.secondStart, pool.nextStart + durations[best]!)
-        if (longest !== best && target - durations[longest]! < nextChance) pick = longest
-      }
-      packed[pick] = pick === best ? 0 : 1
-      taken[pick] = 1
-      place(pick)
-    }
-  }
+  const classes = classMembers(files)
+  const roles = new Uint8Array(files.length)
+  /** Likely files that running early would have cost more than the budget. */
+  const heldBack = new Uint8Array(files.length)
+  const { order, lptMakespan } =
+    context.workers === 1
+      ? { order: classes.flatMap(({ deadlines, rest }) => [...deadlines, ...byKeyDescending(files, rest, ratio)]), lptMakespan: 0 }
+      : severalWorkers(files, context, classes, ratio, roles, heldBack)
   return {
     order,
     reason(index) {
       const file = files[index]!
       const prefix = file.prioritySource ? `${priorityReason(file)}; ` : ''
       if (file.deadlineMs !== null) return `${prefix}${deadlineReason(file)}: earliest deadline first`
-      if (packed[index]) return `${prefix}long (${describeDuration(durations[index]!)}): started early so workers finish together`
-      return `${prefix}fail-fast: ${failFastReason(file, index, context)}`
+      const p = probabilities[index]!
+      const held = heldBack[index] ? ' — likely to fail, but run earlier it would lengthen the run by more than 5%' : ''
+      switch (roles[index]) {
+        case RUN_EARLY:
+          return `${prefix}fail-fast: ${failFastReason(file, index, context)}: likely to fail, run early`
+        case LONG:
+          return `${prefix}long (${describeDuration(durations[index]!)}, ${Math.round((100 * durations[index]!) / lptMakespan)}% of the run): longest first so workers finish together (LPT); ${evidenceNote(file)}: p(fail) ${percent(p)}${held}`
+        case PACKED:
+          return `${prefix}packed after the long files, fail-fast among them: ${failFastReason(file, index, context)}${held}`
+        default:
+          return `${prefix}fail-fast: ${failFastReason(file, index, context)}`
+      }
     },
   }
 }
 
-/** The makespan of dispatching `order` to `workers` workers. */
-function makespanInOrder(order: readonly number[], durations: Float64Array, workers: number): number {
+/** Each class's files: those with a deadline in deadline order, and the rest. */
+function classMembers(files: readonly PlanFile[]): Array<{ rank: number; deadlines: number[]; rest: number[] }> {
+  const classes = PRIORITIES.map((_, rank) => ({ rank, deadlines: [] as number[], rest: [] as number[] }))
+  files.forEach((file, index) => classes[priorityRank(file)]![file.deadlineMs === null ? 'rest' : 'deadlines'].push(index))
+  for (const { deadlines } of classes) deadlines.sort((a, b) => files[a]!.deadlineMs! - files[b]!.deadlineMs! || compareIds(files[a]!.fileId, files[b]!.fileId))
+  return classes.filter((c) => c.deadlines.length + c.rest.length > 0)
+}
+
+/** One class laid out for several workers; `likely` is the candidate fail-fast prefix. */
+interface ClassLayout {
+  deadlines: number[]
+  likely: number[]
+  long: number[]
+  short: number[]
+}
+
+/**
+ * The order on several workers, class by class. Within a class: deadline files, then a prefix of the
+ * likely files in fail-fast order, then the long files longest first, then the short ones fail-fast.
+ *
+ * Why the budgets hold. M is LPT's makespan for all files; "long" means longer than 3 % of M.
+ * - Without a prefix, the long files are dispatched exactly as LPT dispatches them (they are LPT's
+ *   first files), so none ends after M. The file that ends last, if short, started when every worker
+ *   had been busy since 0 (list scheduling never idles a worker with files left), so it started by
+ *   (total − d)/W ≤ M − d/W and ends by M + d(1 − 1/W) < 1.03 M.
+ * - The prefix is the longest run of likely files (fail-fast order) whose simulated makespan stays
+ *   within 1.05 M, found by binary search: a few simulations of the whole run, not one per file, so
+ *   20,000 files still plan in milliseconds. An empty prefix always fits (above), so one is found.
+ * Classes and deadlines can make M unreachable; then the prefix may not lengthen the run beyond what
+ * the class would take without it. Later classes are simulated in their prefix-free layout, so each
+ * class's choice is judged by the end of the whole run, not its own.
+ */
+function severalWorkers(
+  files: readonly PlanFile[],
+  context: PolicyContext,
+  classes: ReturnType<typeof classMembers>,
+  ratio: Float64Array,
+  roles: Uint8Array,
+  heldBack: Uint8Array,
+): { order: number[]; lptMakespan: number } {
+  const { durations, probabilities, workers, suite } = context
+  const count = files.length
+  const allByLength = byKeyDescending(files, indices(count), durations)
+  const lpt = new WorkerPoolSimulation(workers)
+  for (const index of allByLength) lpt.dispatch(durations[index]!)
+  const longMs = NOTHING_LIKELY_SLACK * lpt.makespan
+  const budget = (1 + FAIL_FAST_SLACK) * lpt.makespan
+
+  const layouts: ClassLayout[] = classes.map(({ rank, deadlines, rest }) => {
+    const single = classes.length === 1 && deadlines.length === 0
+    const long = allByLength.filter((i) => durations[i]! > longMs && (single || (priorityRank(files[i]!) === rank && files[i]!.deadlineMs === null)))
+    const short = byKeyDescending(
+      files,
+      rest.filter((i) => durations[i]! <= longMs),
+      ratio,
+    )
+    const likely = byKeyDescending(
+      files,
+      rest.filter((i) => likelyToFail(files[i]!, probabilities[i]!, durations[i]!, suite)),
+      ratio,
+    )
+    return { deadlines, likely, long, short }
+  })
+
   const pool = new WorkerPoolSimulation(workers)
-  for (const index of order) pool.dispatch(durations[index]!)
-  return pool.makespan
+  const order: number[] = []
+  // `stamp[i] === trial` marks the prefix of the layout being tried, without clearing between trials.
+  const stamp = new Uint32Array(count)
+  let trial = 0
+  /** The run's makespan with the first `prefix` likely files of class `c` first, later classes without a prefix. */
+  const makespanWith = (c: number, prefix: number): number => {
+    trial++
+    const run = pool.clone()
+    const { likely, long, short } = layouts[c]!
+    for (let i = 0; i < prefix; i++) {
+      stamp[likely[i]!] = trial
+      run.dispatch(durations[likely[i]!]!)
+    }
+    for (const index of long) if (stamp[index] !== trial) run.dispatch(durations[index]!)
+    for (const index of short) if (stamp[index] !== trial) run.dispatch(durations[index]!)
+    for (let later = c + 1; later < layouts.length; later++) {
+      for (const list of [layouts[later]!.deadlines, layouts[later]!.long, layouts[later]!.short]) for (const index of list) run.dispatch(durations[index]!)
+    }
+    return run.makespan
+  }
+
+  layouts.forEach((layout, c) => {
+    for (const index of layout.deadlines) {
+      pool.dispatch(durations[index]!)
+      order.push(index)
+    }
+    let prefix = 0
+    if (layout.likely.length > 0) {
+      const allowed = Math.max(budget, makespanWith(c, 0))
+      if (makespanWith(c, layout.likely.length) <= allowed) prefix = layout.likely.length
+      else {
+        // Invariant: a prefix of `low` fits, one of `high` does not.
+        let low = 0
+        let high = layout.likely.length
+        while (high - low > 1) {
+          const middle = (low + high) >>> 1
+          if (makespanWith(c, middle) <= allowed) low = middle
+          else high = middle
+        }
+        prefix = low
+      }
+    }
+    const placed = new Set<number>()
+    const place = (index: number, role: number): void => {
+      pool.dispatch(durations[index]!)
+      order.push(index)
+      roles[index] = role
+    }
+    for (let i = 0; i < prefix; i++) {
+      placed.add(layout.likely[i]!)
+      place(layout.likely[i]!, RUN_EARLY)
+    }
+    for (let i = prefix; i < layout.likely.length; i++) heldBack[layout.likely[i]!] = 1
+    for (const index of layout.long) if (!placed.has(index)) place(index, LONG)
+    for (const index of layout.short) if (!placed.has(index)) place(index, PACKED)
+  })
+  return { order, lptMakespan: lpt.makespan }
+}
+
+/**
+ * A clean record with a file's run count, reused for every file (planning 50,000 files should not
+ * allocate 50,000 of them). Not a spread of the file's evidence: the store's evidence reads through getters.
+ */
+const cleanRecord: FileEvidence = { ...NO_EVIDENCE }
+
+/** Whether `auto` runs `file` early for its risk on several workers (see `LIKELY_OVER_CLEAN`). */
+export function likelyToFail(file: PlanFile, probability: number, durationMs: number, suite: SuiteModel): boolean {
+  const e = file.evidence
+  // A clean record: its probability is the reference itself.
+  if (e.ranRuns > 0 && e.failedRuns === 0 && e.failureScore === 0 && file.change === null) return false
+  if (e.ranRuns === 0) return probability >= LIKELY_OVER_CLEAN * priorProbability(durationMs, suite)
+  cleanRecord.runs = e.runs
+  cleanRecord.ranRuns = e.ranRuns
+  return probability >= LIKELY_OVER_CLEAN * failureProbability(cleanRecord, null, suite, durationMs)
 }

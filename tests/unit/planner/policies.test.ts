@@ -131,16 +131,16 @@ describe('auto: packing the tail on several workers', () => {
   // One 10 s file and twenty 1 s files on 3 workers: fail-fast alone starts the long file last.
   const files = [planFile('long', evidenceOf(...passes(8, 10_000))), ...Array.from({ length: 20 }, (_, i) => planFile(`short-${String(i).padStart(2, '0')}`, evidenceOf(...passes(8, 1_000))))]
 
-  test('wspt runs the long file last and ends late; auto starts it early enough and ends with the LPT makespan', () => {
+  test('wspt runs the long file last and ends late; auto, with nothing likely to fail, runs longest first and ends with LPT', () => {
     const wspt = planFiles(files, settings(files, 'wspt', 3))
     const auto = planFiles(files, settings(files, 'auto', 3))
     const lpt = planFiles(files, settings(files, 'lpt', 3))
     expect(wspt.order.at(-1)!.fileId).toBe('long')
     expect(wspt.predictedMakespanMs).toBe(16_000)
     expect(lpt.predictedMakespanMs).toBe(10_000)
-    expect(auto.predictedMakespanMs).toBeLessThanOrEqual(lpt.predictedMakespanMs * 1.1)
+    expect(auto.predictedMakespanMs).toBe(lpt.predictedMakespanMs)
     const long = auto.order.find((file) => file.fileId === 'long')!
-    expect(long.reason).toBe('long (10.0 s): started early so workers finish together')
+    expect(long.reason).toBe('long (10.0 s, 100% of the run): longest first so workers finish together (LPT); passed its last 8 runs: p(fail) 0.2%')
   })
 
   test('on one worker nothing is packed: auto is fail-fast', () => {
@@ -165,7 +165,7 @@ describe('auto: packing the tail on several workers', () => {
       expect(ranks).toEqual(ranks.slice().sort((a, b) => a - b))
       const left = new Set(mixed.map((file) => file.fileId))
       for (const file of plan.order) {
-        if (file.reason.includes('started early')) {
+        if (file.reason.includes('longest first so workers finish together')) {
           packed++
           const longestLeft = Math.max(...[...left].filter((id) => rank(id) === rank(file.fileId)).map((id) => byId.get(id)!.evidence.predictedMs!))
           expect(file.predictedMs).toBe(longestLeft)

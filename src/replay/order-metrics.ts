@@ -1,3 +1,5 @@
+import { WorkerPoolSimulation } from '../scheduling/worker-pool-simulation.js'
+
 /** One file of a finished run as the metrics see it: did it fail, and how long did it take. */
 export interface Outcome {
   failed: boolean
@@ -76,4 +78,27 @@ export function orderMetrics(outcomes: readonly Outcome[], budget = NAPFD_BUDGET
   const p = detected / m
   const napfd = p - detectedRanks / (n * m) + p / (2 * n)
   return { apfd, apfdc, napfd, timeToFirstFailureMs: firstFailure }
+}
+
+/** What an order costs on several workers. */
+export interface ParallelOrderMetrics {
+  /** When the last worker finishes. */
+  makespanMs: number
+  /** When the first failing file finishes (the first failure a developer sees); null without failures. */
+  timeToFirstFailureMs: number | null
+}
+
+/**
+ * Runs `outcomes` in order on `workers` workers as the runners do (each file to the first free
+ * worker) with the durations they really took: the makespan, and when the first failure shows. On
+ * several workers the first failure is the failing file that finishes first, not the first listed.
+ */
+export function parallelOrderMetrics(outcomes: readonly Outcome[], workers: number): ParallelOrderMetrics {
+  const pool = new WorkerPoolSimulation(workers)
+  let firstFailure: number | null = null
+  for (const { failed, durationMs } of outcomes) {
+    const finish = pool.dispatch(durationMs) + durationMs
+    if (failed && (firstFailure === null || finish < firstFailure)) firstFailure = finish
+  }
+  return { makespanMs: pool.makespan, timeToFirstFailureMs: firstFailure }
 }

@@ -1,3 +1,4 @@
+import { SNAPSHOT_MAX_FILES } from '../core/changed-files.js'
 import { fileIdOf } from '../identity.js'
 import type { AttemptOutcome, CodeState, DeadlineReport, FileRecord, RunRecord, ShardInfo, SourceLocation, SplitInfo, TestRecord, WorkerStartup } from '../records.js'
 import { fileIdFits } from '../store/test-key.js'
@@ -127,17 +128,25 @@ class Fields {
 
 /**
  * A path relative to the root with `/` separators that stays inside it: not absolute (`/x`, `C:x`),
- * no `..`, `.` or empty segments, no backslashes or control characters.
+ * no `..`, `.` or empty segments, no backslashes or control characters. Returns what is wrong, or null.
  */
+function pathProblem(path: string): string | null {
+  if (path.length === 0) return 'is empty'
+  if (path.length > BUNDLE_LIMITS.pathChars) return `is longer than ${BUNDLE_LIMITS.pathChars} characters (${path.length})`
+  if (CONTROL.test(path)) return `contains a control character: ${describe(path)}`
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return `is absolute (${describe(path)}); bundles hold paths relative to the root`
+  if (path.includes('\\')) return `contains a backslash (${describe(path)}); bundles hold paths with / separators`
+  for (const segment of path.split('/')) {
+    if (segment === '..') return `leaves the root (${describe(path)})`
+    if (segment === '' || segment === '.') return `is not a normalised relative path (${describe(path)})`
+  }
+  return null
+}
+
 function relativePath(fields: Fields, key: string): string {
   const path = fields.text(key, BUNDLE_LIMITS.pathChars)
-  const where = `${fields.where}.${key}`
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) throw fields.fail(`${where} is absolute (${describe(path)}); bundles hold paths relative to the root`)
-  if (path.includes('\\')) throw fields.fail(`${where} contains a backslash (${describe(path)}); bundles hold paths with / separators`)
-  for (const segment of path.split('/')) {
-    if (segment === '..') throw fields.fail(`${where} leaves the root (${describe(path)})`)
-    if (segment === '' || segment === '.') throw fields.fail(`${where} is not a normalised relative path (${describe(path)})`)
-  }
+  const problem = pathProblem(path)
+  if (problem) throw fields.fail(`${fields.where}.${key} ${problem}`)
   return path
 }
 
@@ -161,6 +170,23 @@ function splitOf(fields: Fields): SplitInfo {
 
 function startupOf(fields: Fields): WorkerStartup {
   return { perWorkerMs: fields.number('perWorkerMs', BUNDLE_LIMITS.durationMs), perFileMs: fields.number('perFileMs', BUNDLE_LIMITS.durationMs) }
+}
+
+/** The work tree's uncommitted paths when the run started, with their content hashes (`plan` hashes them again). */
+function changedFilesOf(fields: Fields): Record<string, string> {
+  const value = fields.raw('changedFiles')
+  const where = `${fields.where}.changedFiles`
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fields.fail(`${where} must be an object, got ${describe(value)}`)
+  const entries = Object.entries(value)
+  if (entries.length > SNAPSHOT_MAX_FILES) throw fields.fail(`${where} has ${entries.length} paths, more than the ${SNAPSHOT_MAX_FILES} a run keeps`)
+  const changed: Record<string, string> = {}
+  for (const [path, hash] of entries) {
+    const problem = pathProblem(path)
+    if (problem) throw fields.fail(`${where}: a path ${problem}`)
+    if (typeof hash !== 'string' || hash.length > BUNDLE_LIMITS.shortTextChars || CONTROL.test(hash)) throw fields.fail(`${where}[${describe(path)}] must be a content hash, got ${describe(hash)}`)
+    changed[path] = hash
+  }
+  return changed
 }
 
 function codeOf(fields: Fields): CodeState {
@@ -265,6 +291,7 @@ function runOf(fields: Fields): BundleRun['run'] {
   if (fields.has('job')) run.job = fields.text('job', BUNDLE_LIMITS.pathChars)
   if (fields.has('split')) run.split = splitOf(fields.child('split'))
   if (fields.has('startup')) run.startup = startupOf(fields.child('startup'))
+  if (fields.has('changedFiles')) run.changedFiles = changedFilesOf(fields)
   return run
 }
 

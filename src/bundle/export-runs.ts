@@ -87,6 +87,7 @@ export function bundleRunOf(run: RunRecord, files: readonly FileRecord[]): Bundl
   if (run.job) record.job = run.job
   if (run.split) record.split = { mode: run.split.mode, fingerprint: run.split.fingerprint, filesListed: run.split.filesListed, unplanned: run.split.unplanned }
   if (run.startup) record.startup = { perWorkerMs: run.startup.perWorkerMs, perFileMs: run.startup.perFileMs }
+  if (run.changedFiles) record.changedFiles = { ...run.changedFiles }
   return { run: record, files: files.map(fileOf) }
 }
 

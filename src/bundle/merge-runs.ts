@@ -173,6 +173,8 @@ export function mergedRun(base: RunRecord | null, parts: readonly PartRun[], dro
   if (deadlines) record.deadlines = deadlines
   const startup = startupOf(all)
   if (startup) record.startup = startup
+  // Shards test one commit from alike checkouts: the first one's work tree stands for the job's.
+  if (first.changedFiles) record.changedFiles = first.changedFiles
   const job = base ? base.job : parts[0]!.job
   if (job !== undefined) record.job = job
   return record

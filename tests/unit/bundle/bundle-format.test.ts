@@ -55,6 +55,7 @@ describe('bundle format', () => {
       job: 'github-1-1-test',
       split: { mode: 'plan', fingerprint: 'f'.repeat(64), filesListed: 2, unplanned: 0 },
       startup: { perWorkerMs: 40, perFileMs: 0 },
+      changedFiles: { 'src/cart.ts': 'a'.repeat(40), 'src/gone.ts': '' },
     }
     const store = scratch.open(scratch.dir(), { historyLimit: 10 })
     const begun = await store.beginRun({ ...run, status: 'running' })
@@ -114,6 +115,8 @@ describe('bundle format', () => {
     ['a run still recording', withField('run', 'status', 'running'), /run.status is running: bundles hold finished runs only/],
     ['a merged run', withField('run', 'parts', []), /run.parts: the run was made by flakeline merge/],
     ['a run without uid', withField('run', 'uid', undefined), /run.uid must be a string, got undefined/],
+    ['a changed file outside the root (plan would hash it)', withField('run', 'changedFiles', { 'src/a.ts': '', '../../etc/shadow': '' }), /run.changedFiles: a path leaves the root \("..\/..\/etc\/shadow"\)/],
+    ['a changed file hash that is not text', withField('run', 'changedFiles', { 'src/a.ts': 5 }), /run.changedFiles\["src\/a.ts"\] must be a content hash, got 5/],
     ['a shard beyond its count', withField('run', 'shard', { index: 3, count: 2 }), /run.shard.index must be an integer from 1 to 2, got 3/],
     ['a test name too long', withField('test', 'name', 'x'.repeat(8193)), /tests\[0\].name is longer than 8192 characters/],
     ['not an object', packedBundle([1, 2]), /bundle must be an object, got an array/],

@@ -56,6 +56,8 @@ export interface ShardView {
 
 export interface RunView {
   key: string
+  /** `live` when built from frames; `recorded` when read back from the store after the run (see recorded-run.ts). */
+  source: 'live' | 'recorded'
   startedAt: number
   endedAt: number | null
   shards: Map<string, ShardView>
@@ -114,6 +116,7 @@ export class LiveModel {
     if (!run) {
       run = {
         key,
+        source: 'live',
         startedAt: num(payload.startedAt) ?? num(payload.at) ?? Date.now(),
         endedAt: null,
         shards: new Map(),

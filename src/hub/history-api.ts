@@ -1,6 +1,8 @@
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import { definitiveEvidence } from '../evidence/definitive-evidence.js'
-import type { RunRecord } from '../records.js'
+import type { FileRecord, RunRecord } from '../records.js'
+import { MODEL_LIMITS } from '../dashboard/live-model.js'
+import type { RecordedRun } from '../dashboard/recorded-run.js'
 import { runSummary } from '../cli/commands/stats.js'
 import { HistoryStore } from '../store/history-store.js'
 
@@ -25,6 +27,46 @@ function limitOf(url: URL, fallback: number, max: number): number {
     throw new FlakelineError(ErrorCodes.USAGE, `limit must be an integer from 1 to ${max}, got ${JSON.stringify(text)}`)
   }
   return value
+}
+
+/** A run and its file records as the dashboard shows a recorded run (`GET /api/runs/latest`). */
+export function recordedRun(run: RunRecord, records: FileRecord[]): RecordedRun {
+  const files = [...records].sort((a, b) => a.startedAt - b.startedAt || a.path.localeCompare(b.path))
+  const failures: RecordedRun['failures'] = []
+  let failuresOmitted = 0
+  const fail = (failure: RecordedRun['failures'][number]) => {
+    if (failures.length < MODEL_LIMITS.failures) failures.push(failure)
+    else failuresOmitted++
+  }
+  for (const file of files) {
+    for (const test of file.tests) {
+      if (test.status !== 'failed') continue
+      fail({ fileId: file.fileId, path: file.path, name: test.name, failureMessage: test.failureMessage, location: test.location, durationMs: test.durationMs, attempts: test.attempts })
+    }
+  }
+  // A file that failed outside any test (an import error, a failing hook) has no test to carry it.
+  for (const file of files) {
+    if (file.fileError) fail({ fileId: file.fileId, path: file.path, name: '', failureMessage: file.fileError, location: null, durationMs: file.durationMs, attempts: 1 })
+  }
+  return {
+    run: runSummary(run),
+    files: files.map((file) => ({
+      fileId: file.fileId,
+      path: file.path,
+      status: file.status,
+      startedAt: file.startedAt,
+      durationMs: file.durationMs,
+      tests: file.tests.length,
+      failed: file.tests.filter((test) => test.status === 'failed').length,
+    })),
+    failures,
+    failuresOmitted,
+    flaky: files.flatMap((file) =>
+      file.tests
+        .filter((test) => test.status === 'passed' && test.attemptOutcomes.includes('failed'))
+        .map((test) => ({ fileId: file.fileId, path: file.path, name: test.name, attemptOutcomes: test.attemptOutcomes, retryErrors: test.retryErrors })),
+    ),
+  }
 }
 
 /**
@@ -61,6 +103,7 @@ export class HistoryApi {
         const runs = store.listRuns()
         return { status: 200, body: { runs: runs.slice(-limitOf(url, 100, 10_000)).map(runSummary) } }
       }
+      if (resource === 'runs' && id === 'latest' && more === undefined) return this.latest(store)
       if (resource === 'runs' && id !== undefined && more === undefined) return this.run(store, id)
       if (resource === 'flaky' && id === undefined) return { status: 200, body: { tests: this.flaky(store, limitOf(url, 100, 10_000)) } }
       if (resource === 'tests' && id === undefined) {
@@ -87,7 +130,8 @@ export class HistoryApi {
     const lists: Record<string, string> = { runs: 'runs', flaky: 'tests', tests: 'tests', files: 'files' }
     const list = resource ? lists[resource] : undefined
     if (list && id === undefined) return { status: 200, body: { [list]: [] } }
-    return errorAnswer(404, new FlakelineError(ErrorCodes.NOT_FOUND, id ? `no run ${JSON.stringify(id)} in the store` : 'no such API path'))
+    const what = id === 'latest' ? 'no run recorded yet' : id ? `no run ${JSON.stringify(id)} in the store` : 'no such API path'
+    return errorAnswer(404, new FlakelineError(ErrorCodes.NOT_FOUND, what))
   }
 
   private run(store: HistoryStore, id: string): ApiAnswer {
@@ -95,6 +139,18 @@ export class HistoryApi {
     const run = runs.find((candidate) => candidate.id === id || String(candidate.seq) === id)
     if (!run) return errorAnswer(404, new FlakelineError(ErrorCodes.NOT_FOUND, `no run ${JSON.stringify(id)} in the store`))
     return { status: 200, body: { run: runSummary(run), files: store.recordsOfRun(run.seq) } }
+  }
+
+  /**
+   * The newest finished run (else the newest, still running or cut off) with what the dashboard
+   * shows of a run: its files, its failures with messages and locations, and its tests that passed
+   * on a retry.
+   */
+  private latest(store: HistoryStore): ApiAnswer {
+    const runs = store.listRuns()
+    const run = runs.findLast((candidate) => candidate.status !== 'running') ?? runs.at(-1)
+    if (!run) return errorAnswer(404, new FlakelineError(ErrorCodes.NOT_FOUND, 'no run recorded yet'))
+    return { status: 200, body: recordedRun(run, store.recordsOfRun(run.seq)) }
   }
 
   /** Tests with definitive flaky evidence, strongest first. */

@@ -1,4 +1,5 @@
 import uPlot from 'uplot'
+import { countRange, passRateRange } from '../chart-scale.js'
 
 export interface RunPoint {
   startedAt: string
@@ -10,7 +11,22 @@ export interface RunPoint {
 
 let charts: uPlot[] = []
 
-/** Pass rate and duration of the recorded runs, oldest first, as two small uPlot charts. */
+interface ChartSpec {
+  id: string
+  title: string
+  label: string
+  values: Array<number | null>
+  stroke: string
+  range: [number, number] | null
+  /** Tick steps uPlot may choose from; counts use whole numbers only. */
+  incrs?: number[]
+}
+
+/**
+ * Pass rate, failed tests and duration of the recorded runs, oldest first, as small uPlot charts.
+ * The pass-rate axis follows the data (see `passRateRange`), so one failure among thousands shows.
+ * Each chart's holder carries its y-range as `data-y-min`/`data-y-max`, read from uPlot when it draws.
+ */
 export function drawTrends(container: HTMLElement, runs: RunPoint[]): void {
   for (const chart of charts) chart.destroy()
   charts = []
@@ -23,28 +39,38 @@ export function drawTrends(container: HTMLElement, runs: RunPoint[]): void {
   // Runs are numbered rather than placed in time: a few runs days apart stay readable.
   const x = finished.map((_, index) => index + 1)
   const passRate = finished.map((run) => (run.passed + run.failed > 0 ? (100 * run.passed) / (run.passed + run.failed) : null))
-  const duration = finished.map((run) => run.durationMs / 1000)
-  const width = Math.max(280, Math.floor((container.clientWidth || 900) / 2) - 24)
+  const failed = finished.map((run) => run.failed)
+  const specs: ChartSpec[] = [
+    { id: 'pass-rate', title: 'Pass rate', label: 'pass rate %', values: passRate, stroke: '#2f9e44', range: passRateRange(passRate) },
+    { id: 'failed', title: 'Failed tests', label: 'failed', values: failed, stroke: '#e03131', range: countRange(failed), incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000] },
+    { id: 'duration', title: 'Duration', label: 'duration s', values: finished.map((run) => run.durationMs / 1000), stroke: '#1c7ed6', range: null },
+  ]
+  const width = Math.max(260, Math.floor((container.clientWidth || 900) / specs.length) - 16)
   const common = { width, height: 180, legend: { show: true }, cursor: { drag: { x: false, y: false } } }
-  for (const [title, label, values, stroke] of [
-    ['Pass rate', 'pass rate %', passRate, '#2f9e44'],
-    ['Duration', 'duration s', duration, '#1c7ed6'],
-  ] as const) {
+  for (const spec of specs) {
     const holder = document.createElement('div')
     holder.className = 'chart'
+    holder.dataset.chart = spec.id
     container.append(holder)
-    charts.push(
-      new uPlot(
-        {
-          ...common,
-          title,
-          scales: { x: { time: false }, ...(label === 'pass rate %' ? { y: { range: [0, 100] as [number, number] } } : {}) },
-          axes: [{ label: 'run', values: (_: uPlot, ticks: number[]) => ticks.map((tick) => (Number.isInteger(tick) ? String(tick) : '')) }, {}],
-          series: [{ label: 'run' }, { label, stroke, width: 2, points: { show: true, size: 6 } }],
+    const chart = new uPlot(
+      {
+        ...common,
+        title: spec.title,
+        scales: { x: { time: false }, ...(spec.range ? { y: { range: spec.range } } : {}) },
+        axes: [{ label: 'run', values: (_: uPlot, ticks: number[]) => ticks.map((tick) => (Number.isInteger(tick) ? String(tick) : '')) }, spec.incrs ? { incrs: spec.incrs } : {}],
+        series: [{ label: 'run' }, { label: spec.label, stroke: spec.stroke, width: 2, points: { show: true, size: 6 } }],
+        hooks: {
+          draw: [
+            (drawn: uPlot) => {
+              holder.dataset.yMin = String(drawn.scales.y?.min ?? '')
+              holder.dataset.yMax = String(drawn.scales.y?.max ?? '')
+            },
+          ],
         },
-        [x, values as Array<number | null>],
-        holder,
-      ),
+      },
+      [x, spec.values],
+      holder,
     )
+    charts.push(chart)
   }
 }

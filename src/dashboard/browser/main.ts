@@ -1,4 +1,5 @@
 import { LiveModel, runStatus, type RunView } from '../live-model.js'
+import { recordedRunView, type RecordedRun } from '../recorded-run.js'
 import { drawTrends, type RunPoint } from './charts.js'
 import { HubConnection } from './connection.js'
 import { fill, formatMs, h } from './dom.js'
@@ -17,6 +18,9 @@ const model = new LiveModel()
 let rendered = ''
 let connection: 'connecting' | 'live' | 'reconnecting' | 'unauthorized' = 'connecting'
 let historyFlaky: FlakyRow[] | null = null
+/** The last run in the store, shown while no run is live on this hub (a page opened after the run). */
+let recorded: RunView | null = null
+let latestLoaded = false
 
 function api<T>(path: string): Promise<T | null> {
   const separator = path.includes('?') ? '&' : '?'
@@ -35,13 +39,22 @@ async function loadHistory(): Promise<void> {
   model.version++
 }
 
+async function loadLatest(): Promise<void> {
+  const latest = await api<RecordedRun>('/api/runs/latest')
+  recorded = latest ? recordedRunView(latest) : null
+  latestLoaded = true
+  model.version++
+}
+
 function renderSummary(run: RunView | undefined): void {
   const main = document.querySelector('main')!
   main.dataset.state = connection
   const summary = document.getElementById('summary')!
   if (!run) {
     summary.dataset.runStatus = 'none'
-    fill('summary', h('p', { class: 'muted' }, connection === 'unauthorized' ? '' : 'Waiting for a run: start your tests with FLAKELINE_HUB and FLAKELINE_TOKEN set.'))
+    summary.dataset.source = 'none'
+    const waiting = latestLoaded ? 'No run recorded in the store yet. Waiting for a run: start your tests with FLAKELINE_HUB and FLAKELINE_TOKEN set.' : 'Loading the last recorded run…'
+    fill('summary', h('p', { class: 'muted' }, connection === 'unauthorized' ? '' : waiting))
     return
   }
   const status = runStatus(run)
@@ -50,6 +63,8 @@ function renderSummary(run: RunView | undefined): void {
   const total = run.counts.passed + run.counts.failed + run.counts.skipped + run.counts.todo
   const elapsed = (run.endedAt ?? Date.now()) - run.startedAt
   Object.assign(summary.dataset, {
+    source: run.source,
+    runId: run.key,
     runStatus: status,
     tests: String(total),
     passed: String(run.counts.passed),
@@ -61,7 +76,21 @@ function renderSummary(run: RunView | undefined): void {
   const ratio = run.filesStarted > 0 ? done / Math.max(run.filesStarted, done) : 0
   fill(
     'summary',
-    h('div', { class: 'run-title' }, h('span', { class: `badge ${status}` }, status), h('h2', {}, run.key), h('span', { class: 'muted' }, runners.join(', '), shards.length > 1 ? ` · ${shards.length} shards` : '')),
+    h(
+      'div',
+      { class: 'run-title' },
+      h('span', { class: `badge ${status}` }, status),
+      run.source === 'recorded' ? h('span', { class: 'badge recorded' }, 'recorded') : null,
+      h('h2', {}, run.key),
+      h('span', { class: 'muted' }, runners.join(', '), shards.length > 1 ? ` · ${shards.length} shards` : ''),
+    ),
+    run.source === 'recorded'
+      ? h(
+          'p',
+          { class: 'muted recorded-note' },
+          `Not live: the last run recorded in the store${run.endedAt ? `, ended ${new Date(run.endedAt).toLocaleString()}` : ''}. A run that publishes to this hub takes its place.`,
+        )
+      : null,
     h('div', { class: 'progress' }, h('div', { class: `bar ${run.counts.failed ? 'failed' : 'passed'}`, style: `width:${Math.round(ratio * 100)}%` })),
     h(
       'div',
@@ -71,7 +100,7 @@ function renderSummary(run: RunView | undefined): void {
       h('div', { class: 'failed' }, h('b', {}, String(run.counts.failed)), ' failed'),
       h('div', { class: 'skipped' }, h('b', {}, String(run.counts.skipped + run.counts.todo)), ' skipped'),
       h('div', {}, h('b', {}, `${done}`), ` files done${running ? `, ${running} running` : ''}`),
-      h('div', {}, h('b', {}, formatMs(elapsed)), status === 'running' ? ' so far' : ''),
+      h('div', {}, h('b', {}, formatMs(elapsed)), status === 'running' && run.source === 'live' ? ' so far' : ''),
     ),
     run.gaps || run.consoleDropped
       ? h('p', { class: 'warning' }, run.gaps ? `${run.gaps} frames were lost in transit. ` : '', run.consoleDropped ? `${run.consoleDropped} console lines were skipped to keep up.` : '')
@@ -87,9 +116,10 @@ function renderTimeline(run: RunView | undefined): void {
   const now = Date.now()
   const start = run.startedAt
   const end = Math.max(...run.lanes.map((span) => span.end ?? now), start + 1)
-  const lanes = Array.from(new Set(run.lanes.map((span) => span.lane))).sort()
+  const lanes = Array.from(new Set(run.lanes.map((span) => span.lane))).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
   fill(
     'timeline',
+    run.source === 'recorded' ? h('p', { class: 'muted' }, 'From the store: each file at its recorded start, as long as its recorded duration; the lanes are inferred, not the runner’s workers.') : null,
     ...lanes.map((lane) =>
       h(
         'div',
@@ -125,7 +155,7 @@ function renderFailures(run: RunView | undefined): void {
       h(
         'article',
         { class: 'failure' },
-        h('div', { class: 'test-name' }, test.name),
+        h('div', { class: 'test-name' }, test.name || 'the file itself, outside any test'),
         h('div', { class: 'location' }, test.location ? `${test.path}:${test.location.line}:${test.location.column}` : test.path),
         test.failureMessage ? h('pre', {}, test.failureMessage) : null,
       ),
@@ -168,11 +198,14 @@ function renderConsole(run: RunView | undefined): void {
 
 function render(): void {
   const key = model.current
-  const run = key ? model.runs.get(key) : undefined
-  const marker = `${model.version}:${connection}:${run ? runStatus(run) : ''}:${Math.floor(Date.now() / 1000)}`
+  // A live run on this hub wins; else the last recorded one, read from the store.
+  const run = (key ? model.runs.get(key) : undefined) ?? recorded ?? undefined
+  const marker = `${model.version}:${connection}:${run ? `${run.source}:${runStatus(run)}` : ''}:${Math.floor(Date.now() / 1000)}`
   if (marker !== rendered) {
     rendered = marker
-    fill('connection', h('span', { class: `pill ${connection}` }, connection === 'unauthorized' ? 'wrong or missing token' : connection))
+    // "connected" rather than "live": the run shown may be a recorded one.
+    const pill = connection === 'unauthorized' ? 'wrong or missing token' : connection === 'live' ? 'connected' : connection
+    fill('connection', h('span', { class: `pill ${connection}` }, pill))
     renderSummary(run)
     renderTimeline(run)
     renderFailures(run)
@@ -199,7 +232,10 @@ function start(): void {
       if (type === 'dropped' && typeof payload.count === 'number') model.consoleDropped(payload.count)
       if (type === 'gap') model.apply(String(payload.channel), 'gap', payload)
     },
-    reset: () => model.reset(),
+    reset: () => {
+      model.reset()
+      void loadLatest()
+    },
     state: (state) => {
       connection = state
       if (state === 'unauthorized') document.getElementById('token-help')!.hidden = false
@@ -207,6 +243,7 @@ function start(): void {
     },
   }).connect()
   void loadHistory()
+  void loadLatest()
   requestAnimationFrame(render)
 }
 

@@ -3,14 +3,15 @@ import { join, relative } from 'node:path'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import { loadOptions, type ResolvedOptions } from '../config/load-options.js'
 import { HistoryStore } from '../store/history-store.js'
-import type { RunRecord } from '../records.js'
+import { STARTUP_RUNS, predictedStartup } from './worker-startup.js'
+import type { RunRecord, WorkerStartup } from '../records.js'
 import { NO_EVIDENCE, type EvidenceLookup } from '../scheduling/file-evidence.js'
 import { suiteModel, type SuiteModel } from '../scheduling/failure-model.js'
 import { compileScheduleRules, scheduleOf, type FileSchedule } from '../scheduling/file-schedule.js'
 import { describeDuration } from '../scheduling/duration-text.js'
 import { planFiles } from '../scheduling/plan-files.js'
 import type { Plan, PlanFile } from '../scheduling/plan-types.js'
-import { balanceShards } from '../scheduling/shards.js'
+import { balanceShards, type ShardSplit } from '../scheduling/shards.js'
 import { joinLocalJob, type LocalJob } from '../sharding/local-job.js'
 import { makeShardPlan, readShardPlan, shardOf, type ShardPlan } from '../sharding/shard-plan.js'
 import { publishSplit, type SplitDecision } from '../sharding/split-handoff.js'
@@ -61,6 +62,8 @@ interface Loaded {
   changes: Promise<Set<string> | null> | null
   /** What the evidence was read from: the newest run's sequence number and id. */
   basis: ShardPlan['basis']
+  /** What starting workers will likely cost (from the newest runs that measured it). */
+  startup: WorkerStartup | null
 }
 
 /**
@@ -77,15 +80,16 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
     notices.warn(problem)
   }
   if (!options.enabled) return null
-  if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), suite: suiteModel([]), changes: null, basis: { runs: 0, lastRun: null } }
+  if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), suite: suiteModel([]), changes: null, basis: { runs: 0, lastRun: null }, startup: null }
   let store: HistoryStore | undefined
   try {
     store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
     // git runs in child processes while this process unpacks the evidence.
-    const latest = store.latestRun()
+    const recent = store.recentRuns(2 * STARTUP_RUNS)
+    const latest = recent[0]
     const changes = gitChanges(options, latest)
     const index = store.readPlanIndex()
-    return { options, evidence: index, suite: index.suite, changes, basis: { runs: latest?.seq ?? 0, lastRun: latest?.id ?? null } }
+    return { options, evidence: index, suite: index.suite, changes, basis: { runs: latest?.seq ?? 0, lastRun: latest?.id ?? null }, startup: predictedStartup(recent) }
   } catch (error) {
     const cause = asFlakelineError(error, ErrorCodes.SEQUENCER, 'unexpected failure')
     const detail = cause.code === ErrorCodes.SEQUENCER ? cause.message : `${cause.code}: ${cause.message}`
@@ -168,9 +172,25 @@ export async function planRun(request: PlanRequest): Promise<Plan | null> {
     seed: options.seed ?? randomInt(0, 2 ** 32 - 1),
     suite,
     explain: request.explain ?? false,
+    startup: loaded.startup,
   })
   announce(plan, notices)
   return plan
+}
+
+/**
+ * The split balanced by predicted duration, each file counted with the start-up it pays (a shard
+ * of many short files pays more of it). Used by the shards' job plans and `flakeline plan`.
+ */
+export function balancedSplit(fileIds: readonly string[], evidence: EvidenceLookup, count: number, startup: WorkerStartup | null): ShardSplit {
+  const perFileMs = startup?.perFileMs ?? 0
+  return balanceShards(
+    fileIds.map((fileId) => {
+      const predictedMs = evidence.get(fileId)?.predictedMs ?? null
+      return { fileId, predictedMs: predictedMs === null ? null : predictedMs + perFileMs }
+    }),
+    count,
+  )
 }
 
 /** The split a shard uses: its files, or null for the runner's own split; and what to record of it. */
@@ -187,11 +207,7 @@ async function planFromStore(request: ShardRequest, notices: Notices): Promise<S
   const loaded = await loadHistory(request, notices, 'sharding')
   if (!loaded) return makeShardPlan(request.shardCount, null, { runs: 0, lastRun: null }, 'the store is unusable (warned above)')
   if (loaded.evidence.size === 0) return makeShardPlan(request.shardCount, null, loaded.basis, `no history yet in ${loaded.options.dir}`)
-  const split = balanceShards(
-    request.fileIds.map((fileId) => ({ fileId, predictedMs: loaded.evidence.get(fileId)?.predictedMs ?? null })),
-    request.shardCount,
-  )
-  return makeShardPlan(request.shardCount, split, loaded.basis, null)
+  return makeShardPlan(request.shardCount, balancedSplit(request.fileIds, loaded.evidence, request.shardCount, loaded.startup), loaded.basis, null)
 }
 
 function runnerSplit(request: ShardRequest, notices: Notices, why: string | null): ShardDecision {

@@ -1,4 +1,4 @@
-import type { WorkerStartup } from '../records.js'
+import type { RunRecord, WorkerStartup } from '../records.js'
 
 /** What the recorder knows of one file's start-up. */
 export interface FileStartup {
@@ -37,4 +37,17 @@ export function workerStartup(files: readonly FileStartup[], workers: number, pr
     return file.overheadMs + (predicted === null ? 0 : Math.max(0, file.durationMs - predicted))
   })
   return { perWorkerMs: median(costs), perFileMs: 0 }
+}
+
+/** Runs whose start-up the plan predicts from. */
+export const STARTUP_RUNS = 5
+
+/**
+ * The start-up the next run will likely pay: the median of each part over the newest runs that
+ * measured it (`recentRuns`, newest first). Null when none did (older runs, imported history).
+ */
+export function predictedStartup(recentRuns: readonly RunRecord[]): WorkerStartup | null {
+  const measured = recentRuns.filter((run) => run.startup && run.status !== 'running').slice(0, STARTUP_RUNS).map((run) => run.startup!)
+  if (measured.length === 0) return null
+  return { perWorkerMs: median(measured.map((startup) => startup.perWorkerMs)), perFileMs: median(measured.map((startup) => startup.perFileMs)) }
 }

@@ -2,6 +2,7 @@ import type { FileEvidence } from './file-evidence.js'
 import { assumedDurationMs, failureProbability, pessimisticDurationMs, type SuiteModel } from './failure-model.js'
 import type { Plan, PlanFile, PlannedFile, PolicyName, PredictedMiss } from './plan-types.js'
 import { simulateOrder } from './worker-pool-simulation.js'
+import type { WorkerStartup } from '../records.js'
 import type { Policy, PolicyContext } from './policies/_policy.js'
 import { autoPolicy } from './policies/auto.js'
 import { earliestDeadlineFirst, fixedPriority, leastLaxityFirst } from './policies/deadlines.js'
@@ -31,17 +32,20 @@ export interface PlanSettings {
   suite: SuiteModel
   /** Write each file's reason (default true); sequencers skip them, `flakeline plan` shows them. */
   explain?: boolean
+  /** What starting workers costs (`predictedStartup`): each file pays `perFileMs`, each worker `perWorkerMs` before its first file. */
+  startup?: WorkerStartup | null
 }
 
 /** The numbers every policy reads, computed once. */
 export function policyContext(files: readonly PlanFile[], settings: PlanSettings): PolicyContext {
   const count = files.length
+  const perFileMs = settings.startup?.perFileMs ?? 0
   const durations = new Float64Array(count)
   const pessimistic = new Float64Array(count)
   const probabilities = new Float64Array(count)
   for (let i = 0; i < count; i++) {
     const file = files[i]!
-    const duration = assumedDurationMs(file.evidence, settings.suite)
+    const duration = assumedDurationMs(file.evidence, settings.suite) + perFileMs
     durations[i] = duration
     // Only deadlines read the pessimistic duration; other files keep the assumed one.
     pessimistic[i] = file.deadlineMs === null ? duration : Math.max(duration, pessimisticDurationMs(file.evidence, settings.suite))
@@ -60,7 +64,8 @@ export function planFiles(files: readonly PlanFile[], settings: PlanSettings): P
   const { order: indices, reason } = POLICY_FUNCTIONS[settings.policy](files, context)
   const inOrder = new Float64Array(indices.length)
   for (let position = 0; position < indices.length; position++) inOrder[position] = context.durations[indices[position]!]!
-  const { starts, makespan } = simulateOrder(inOrder, context.workers)
+  // Every worker starts up before its first file; that shifts all starts alike, so no policy's choice changes.
+  const { starts, makespan } = simulateOrder(inOrder, context.workers, settings.startup?.perWorkerMs ?? 0)
   const misses: PredictedMiss[] = []
   const explain = settings.explain ?? true
   const order = indices.map((index, position): PlannedFile => {

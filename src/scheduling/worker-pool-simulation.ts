@@ -63,9 +63,12 @@ export class WorkerPoolSimulation {
   }
 }
 
-/** Start of each file (by position in `order`) and the makespan, for durations listed in `order`. */
-export function simulateOrder(durationsInOrder: ArrayLike<number>, workers: number): { starts: Float64Array; makespan: number } {
-  const pool = new WorkerPoolSimulation(workers)
+/**
+ * Start of each file (by position in `order`) and the makespan, for durations listed in `order`;
+ * every worker is free from `readyMs` (its start-up).
+ */
+export function simulateOrder(durationsInOrder: ArrayLike<number>, workers: number, readyMs = 0): { starts: Float64Array; makespan: number } {
+  const pool = new WorkerPoolSimulation(workers, readyMs > 0 ? new Float64Array(Math.max(1, Math.floor(workers))).fill(readyMs) : undefined)
   const starts = new Float64Array(durationsInOrder.length)
   for (let i = 0; i < durationsInOrder.length; i++) starts[i] = pool.dispatch(durationsInOrder[i]!)
   return { starts, makespan: pool.makespan }

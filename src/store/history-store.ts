@@ -372,6 +372,11 @@ export class HistoryStore {
     return this.read('runs', () => Array.from(this.runs.getRange({}), ({ value }) => value))
   }
 
+  /** The newest `count` run records, newest first. */
+  recentRuns(count: number): RunRecord[] {
+    return this.read('runs', () => Array.from(this.runs.getRange({ reverse: true, limit: count }), ({ value }) => value))
+  }
+
   /** The newest run record, if any. */
   latestRun(): RunRecord | undefined {
     return this.read('runs', () => {

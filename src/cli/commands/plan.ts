@@ -7,14 +7,15 @@ import { formatShardPlan, makeShardPlan, readShardPlan, shardOf, type ShardPlan 
 import { HistoryStore } from '../../store/history-store.js'
 import { changedPaths, classifyChanges } from '../../core/changed-files.js'
 import { Notices } from '../../core/notices.js'
-import { planFilesOf } from '../../core/plan-run.js'
+import { balancedSplit, planFilesOf } from '../../core/plan-run.js'
+import { STARTUP_RUNS, predictedStartup } from '../../core/worker-startup.js'
 import type { DeadlineMiss } from '../../records.js'
 import { describeDuration } from '../../scheduling/duration-text.js'
 import { suiteModel } from '../../scheduling/failure-model.js'
 import type { FileEvidence } from '../../scheduling/file-evidence.js'
 import { planFiles } from '../../scheduling/plan-files.js'
 import type { Plan } from '../../scheduling/plan-types.js'
-import { balanceShards, type ShardSplit } from '../../scheduling/shards.js'
+import type { ShardSplit } from '../../scheduling/shards.js'
 import { pathOfFileId } from '../../store/plan-index.js'
 import { ExitCodes, type CliIO } from '../cli-io.js'
 import type { Command } from '../command.js'
@@ -118,11 +119,11 @@ async function writeShardPlan(io: CliIO, options: ResolvedOptions, count: number
   } else {
     plan = await withStore(io, options.dir, (store) => {
       const { evidence, projects } = store.planIndex()
-      const latest = store.latestRun()
-      const basis = { runs: latest?.seq ?? 0, lastRun: latest?.id ?? null }
+      const recent = store.recentRuns(2 * STARTUP_RUNS)
+      const basis = { runs: recent[0]?.seq ?? 0, lastRun: recent[0]?.id ?? null }
       if (evidence.size === 0) return makeShardPlan(count, null, basis, `no history yet in ${options.dir}`)
       const { fileIds } = selectFiles(positionals, io, root, evidence, projects)
-      return makeShardPlan(count, balanceShards(fileIds.map((fileId) => ({ fileId, predictedMs: evidence.get(fileId)?.predictedMs ?? null })), count), basis, null)
+      return makeShardPlan(count, balancedSplit(fileIds, evidence, count, predictedStartup(recent)), basis, null)
     })
   }
   const target = resolve(io.cwd, out)
@@ -153,7 +154,9 @@ export const planCommand: Command = {
     const root = findPackageRoot(io.cwd)
     return withStore(io, values.dir, async (store) => {
       const { evidence, projects } = store.planIndex()
-      const latest = store.latestRun()
+      const recent = store.recentRuns(2 * STARTUP_RUNS)
+      const latest = recent[0]
+      const startup = predictedStartup(recent)
       // Like the runners: the option, else the worker count the last recorded run used.
       const workers = parseWorkers(values.workers, options.workers ?? (latest?.workers || undefined), usage)
       const lastMisses = new Map((latest?.deadlines?.missed ?? []).map((miss) => [miss.fileId, miss]))
@@ -167,14 +170,14 @@ export const planCommand: Command = {
         split =
           configured && configured.shards === shard.count && !configured.fallback
             ? splitOfPlan(configured, request.fileIds)
-            : balanceShards(request.fileIds.map((fileId) => ({ fileId, predictedMs: evidence.get(fileId)?.predictedMs ?? null })), shard.count)
+            : balancedSplit(request.fileIds, evidence, shard.count, startup)
         const kept = new Set(split.shards[shard.index - 1])
         const at = request.fileIds.map((id, i) => (kept.has(id) ? i : -1)).filter((i) => i >= 0)
         request = { root, fileIds: at.map((i) => request.fileIds[i]!), paths: at.map((i) => request.paths[i]!) }
       }
       const changed = options.gitChanges ? await changedPaths(root, latest ? { commit: latest.code.commit, changedFiles: latest.changedFiles } : null) : null
       const files = planFilesOf(request, options, evidence, changed ? classifyChanges(request.paths, changed) : null, notices)
-      const plan = planFiles(files, { policy, workers, seed, suite: suiteModel(evidence.values()) })
+      const plan = planFiles(files, { policy, workers, seed, suite: suiteModel(evidence.values()), startup })
       const paths = new Map(request.fileIds.map((id, i) => [id, request.paths[i]!]))
       io.stdout(values.json ? `${JSON.stringify(planJson(plan, paths, evidence, split, shard, lastMisses), null, 2)}\n` : planText(plan, split, shard, lastMisses))
       return ExitCodes.OK

@@ -71,3 +71,21 @@ describe('worker counts, as each runner resolves them', () => {
     expect(jestWorkersFromArgv(['--maxWorkers=50%'])).toBe(Math.max(1, Math.round(cores / 2)))
   })
 })
+
+describe('the plan counts start-up', () => {
+  test('each worker pays perWorkerMs before its first file, each file perFileMs; the recent runs\' median is predicted', async () => {
+    const { planFiles, plainPlanFile } = await import('../../../src/scheduling/plan-files.js')
+    const { suiteModel } = await import('../../../src/scheduling/failure-model.js')
+    const { predictedStartup } = await import('../../../src/core/worker-startup.js')
+    const { newRun } = await import('./_fixtures.js')
+    const evidence = (ms: number) => fileEvidence(new HistoryWindow(HistoryWindow.append(undefined, { seq: 1, status: 'passed', durationMs: ms, startedAt: 0, attempts: 1 }, 10).bytes))
+    const files = [plainPlanFile('a', evidence(1_000)), plainPlanFile('b', evidence(1_000)), plainPlanFile('c', evidence(1_000)), plainPlanFile('d', evidence(1_000))]
+    const settings = { policy: 'lpt' as const, workers: 2, seed: 1, suite: suiteModel(files.map((file) => file.evidence)) }
+    expect(planFiles(files, settings).predictedMakespanMs).toBe(2_000)
+    expect(planFiles(files, { ...settings, startup: { perWorkerMs: 700, perFileMs: 0 } }).predictedMakespanMs).toBe(2_700)
+    expect(planFiles(files, { ...settings, startup: { perWorkerMs: 0, perFileMs: 50 } }).predictedMakespanMs).toBe(2_100)
+    const runs = [300, 500, 100].map((perWorkerMs, i) => ({ ...newRun({ id: `r${i}`, status: 'passed' }), seq: i + 1, startup: { perWorkerMs, perFileMs: 0 } }))
+    expect(predictedStartup([{ ...newRun(), seq: 9 }, ...runs])).toEqual({ perWorkerMs: 300, perFileMs: 0 })
+    expect(predictedStartup([{ ...newRun(), seq: 9 }])).toBeNull()
+  })
+})

@@ -30,17 +30,20 @@ function api<T>(path: string): Promise<T | null> {
   )
 }
 
-async function loadHistory(): Promise<void> {
+/** Loads the charts and the flaky list; resolves with how many runs the store holds (0 without a store). */
+async function loadHistory(): Promise<number> {
   const [runs, flaky] = await Promise.all([api<{ runs: RunPoint[] }>('/api/runs?limit=200'), api<{ tests: FlakyRow[] }>('/api/flaky?limit=50')])
   const trends = document.getElementById('trends')!
   if (runs) drawTrends(trends, runs.runs)
   else trends.replaceChildren(h('p', { class: 'muted' }, 'This hub serves no history (start it with flakeline serve --dir).'))
   historyFlaky = flaky?.tests ?? null
   model.version++
+  return runs?.runs.length ?? 0
 }
 
-async function loadLatest(): Promise<void> {
-  const latest = await api<RecordedRun>('/api/runs/latest')
+/** The history, then the last recorded run when there is one (asked only then: no 404 before the first run). */
+async function loadRecorded(): Promise<void> {
+  const latest = (await loadHistory()) > 0 ? await api<RecordedRun>('/api/runs/latest') : null
   recorded = latest ? recordedRunView(latest) : null
   latestLoaded = true
   model.version++
@@ -234,7 +237,7 @@ function start(): void {
     },
     reset: () => {
       model.reset()
-      void loadLatest()
+      void loadRecorded()
     },
     state: (state) => {
       connection = state
@@ -242,8 +245,7 @@ function start(): void {
       model.version++
     },
   }).connect()
-  void loadHistory()
-  void loadLatest()
+  void loadRecorded()
   requestAnimationFrame(render)
 }
 

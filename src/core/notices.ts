@@ -36,6 +36,11 @@ export class Notices {
     if (!this.quiet) this.sink(`flakeline: ${message}`)
   }
 
+  /** Prints a line even when quiet: for what the user has to act on (a run that waits for them). */
+  always(message: string): void {
+    this.sink(`flakeline: ${message}`)
+  }
+
   /**
    * Prints an informational line the first time it is given: for facts about the setup (a limit
    * that applies, a feature that is off) that would repeat on every plan of a watch session or of

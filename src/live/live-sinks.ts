@@ -141,10 +141,11 @@ export function openLiveSink(options: ResolvedOptions, publisher: string, runner
       notices.info(closedLine(decision.reason, options))
       return
     }
-    notices.info(stayUpLine(link(server), runner))
+    // Even when quiet: the run now waits for the user, who must be told why and how to go on.
+    notices.always(stayUpLine(link(server), runner))
     await untilStopped()
     await server.close()
-    notices.info('the dashboard stopped')
+    notices.always('the dashboard stopped')
   }
   return new OpeningSink(
     start.then((server) => new InProcessSink(server, afterRun)),

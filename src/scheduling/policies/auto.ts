@@ -145,7 +145,7 @@ function severalWorkers(
 
   const pool = new WorkerPoolSimulation(workers)
   const order: number[] = []
-  // `stamp[i] === trial` marks the prefix of the layout being tried, without clearing between trials.
+  // `stamp[i] === trial` marks the prefix being tried (or placed), without clearing between trials.
   const stamp = new Uint32Array(count)
   let trial = 0
   /** The run's makespan with the first `prefix` likely files of class `c` first, later classes without a prefix. */
@@ -170,14 +170,16 @@ function severalWorkers(
       pool.dispatch(durations[index]!)
       order.push(index)
     }
-    let prefix = 0
-    if (layout.likely.length > 0) {
+    const { likely } = layout
+    let prefix = likely.length
+    const whole = prefix > 0 ? makespanWith(c, prefix) : 0
+    if (whole > budget) {
+      // Only now is the run without a prefix needed: it is within budget unless classes or deadlines stretch it.
       const allowed = Math.max(budget, makespanWith(c, 0))
-      if (makespanWith(c, layout.likely.length) <= allowed) prefix = layout.likely.length
-      else {
+      if (whole > allowed) {
         // Invariant: a prefix of `low` fits, one of `high` does not.
         let low = 0
-        let high = layout.likely.length
+        let high = likely.length
         while (high - low > 1) {
           const middle = (low + high) >>> 1
           if (makespanWith(c, middle) <= allowed) low = middle
@@ -186,19 +188,19 @@ function severalWorkers(
         prefix = low
       }
     }
-    const placed = new Set<number>()
     const place = (index: number, role: number): void => {
       pool.dispatch(durations[index]!)
       order.push(index)
       roles[index] = role
     }
+    trial++
     for (let i = 0; i < prefix; i++) {
-      placed.add(layout.likely[i]!)
-      place(layout.likely[i]!, RUN_EARLY)
+      stamp[likely[i]!] = trial
+      place(likely[i]!, RUN_EARLY)
     }
-    for (let i = prefix; i < layout.likely.length; i++) heldBack[layout.likely[i]!] = 1
-    for (const index of layout.long) if (!placed.has(index)) place(index, LONG)
-    for (const index of layout.short) if (!placed.has(index)) place(index, PACKED)
+    for (let i = prefix; i < likely.length; i++) heldBack[likely[i]!] = 1
+    for (const index of layout.long) if (stamp[index] !== trial) place(index, LONG)
+    for (const index of layout.short) if (stamp[index] !== trial) place(index, PACKED)
   })
   return { order, lptMakespan: lpt.makespan }
 }

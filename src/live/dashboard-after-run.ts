@@ -120,8 +120,15 @@ export interface KeyboardInput {
  * - the runner's own SIGINT/SIGTERM listeners are set aside and put back before it resolves
  *   (Vitest's would exit at once, with 130 after a passing run and before writing coverage).
  */
-export function untilStopped(proc: NodeJS.Process = process, keyboard: KeyboardInput | null = isatty(0) ? process.stdin : null): Promise<string> {
+export function untilStopped(proc: NodeJS.Process = process, terminal: KeyboardInput | null = isatty(0) ? process.stdin : null): Promise<string> {
   return new Promise((resolve) => {
+    let keyboard = terminal
+    try {
+      keyboard?.setRawMode(true)
+    } catch {
+      // A terminal that refuses raw mode: SIGINT and SIGTERM still stop the wait.
+      keyboard = null
+    }
     const held = new Map(STOP_SIGNALS.map((signal) => [signal, proc.rawListeners(signal) as Array<(...args: unknown[]) => void>]))
     for (const signal of STOP_SIGNALS) proc.removeAllListeners(signal)
     const flowing = keyboard?.readableFlowing === true
@@ -136,7 +143,9 @@ export function untilStopped(proc: NodeJS.Process = process, keyboard: KeyboardI
       }
       if (keyboard) {
         keyboard.off('data', onKey)
-        keyboard.setRawMode(false)
+        try {
+          keyboard.setRawMode(false)
+        } catch {}
         // A paused stdin no longer holds the process open.
         if (!flowing) keyboard.pause()
       }
@@ -144,7 +153,6 @@ export function untilStopped(proc: NodeJS.Process = process, keyboard: KeyboardI
     }
     for (const signal of STOP_SIGNALS) proc.on(signal, stop)
     if (keyboard) {
-      keyboard.setRawMode(true)
       keyboard.on('data', onKey)
       keyboard.resume()
     }

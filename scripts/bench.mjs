@@ -27,7 +27,7 @@ for (const name of files) {
     target: 'node20',
     format: 'esm',
     packages: 'external',
-    external: ['../../dist/*'],
+    external: ['../../dist/*', '../../scripts/*'],
     logLevel: 'warning',
   })
   console.log(`\n## ${name}`)

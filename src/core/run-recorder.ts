@@ -104,7 +104,6 @@ export class RunRecorder {
   private readonly startups: FileStartup[] = []
   private readonly totals = { files: 0, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0 }
   private readonly runId: string
-  private planIndex: ReturnType<HistoryStore['readPlanIndex']> | undefined
   /** Live frames for a hub (`serve` or `hub` options); null when streaming is off. */
   private readonly live: LivePublisher | null
 
@@ -149,16 +148,6 @@ export class RunRecorder {
     })
   }
 
-  /** The store's prediction for a file from the runs before this one (for the start-up estimate). */
-  private predictedMs(store: HistoryStore, fileId: string): number | null {
-    try {
-      this.planIndex ??= store.readPlanIndex()
-      return this.planIndex.get(fileId)?.predictedMs ?? null
-    } catch {
-      return null
-    }
-  }
-
   private fail(error: unknown, code: FlakelineError['code'], context: string): void {
     const wrapped = asFlakelineError(error, code, context)
     this.failure ??= wrapped
@@ -191,7 +180,7 @@ export class RunRecorder {
     this.count(result)
     this.recordedFiles.add(result.fileId)
     this.timings.push({ fileId: result.fileId, path: result.path, startedAt: result.startedAt, durationMs: result.durationMs })
-    this.startups.push({ fileId: result.fileId, durationMs: result.durationMs, overheadMs: result.overheadMs ?? 0, firstOnWorker: result.firstOnWorker === true })
+    this.startups.push({ fileId: result.fileId, startedAt: result.startedAt, durationMs: result.durationMs, overheadMs: result.overheadMs ?? 0, firstOnWorker: result.firstOnWorker === true })
     this.queue.push(result)
     this.queuedTests += result.tests.length
     if (this.queue.length >= FLUSH_FILES || this.queuedTests >= FLUSH_TESTS) this.flush()
@@ -291,7 +280,7 @@ export class RunRecorder {
       }
       const deadlines = deadlineReport(this.timings, run.startedAt, this.options.root, this.options)
       if (deadlines) run.deadlines = deadlines
-      const startup = workerStartup(this.startups, run.workers, (fileId) => this.predictedMs(store, fileId))
+      const startup = workerStartup(this.startups, run.workers, { startedAt: run.startedAt, endedAt })
       if (startup) run.startup = startup
       this.run = run
       for (const miss of deadlines?.missed ?? []) {

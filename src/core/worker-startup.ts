@@ -1,8 +1,11 @@
 import type { RunRecord, WorkerStartup } from '../records.js'
+import { simulateOrder } from '../scheduling/worker-pool-simulation.js'
 
-/** What the recorder knows of one file's start-up. */
+/** What the recorder knows of one file's place in the run. */
 export interface FileStartup {
   fileId: string
+  /** When the file started (the reporter's clock), its own cost, and the start-up measured around it. */
+  startedAt: number
   durationMs: number
   overheadMs: number
   firstOnWorker: boolean
@@ -14,29 +17,44 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
+/** Makespan of list scheduling `durations` (in their order) on `workers`. */
+function listMakespan(durations: readonly number[], workers: number, extraMs: number): number {
+  return simulateOrder(durations.map((ms) => ms + extraMs), workers).makespan
+}
+
 /**
- * What starting workers cost a run, measured apart from the files so no file's prediction carries
- * it (the first file of a worker once took 49 s in a suite whose files take 0.1 s):
- * - when more files paid start-up than there are workers, every file is prepared afresh (Vitest's
- *   `isolate`): the cost is per file, the median of what they paid;
- * - otherwise each worker paid once: per worker, the median over the files that started one of
- *   their measured start-up plus how much longer they took than predicted from runs where they did
- *   not start a worker (cold transform and module caches, which the runners count as the file's).
- * Null when nothing was measured (no file, or a runner that reports no start-up).
+ * What running the files cost beyond the files themselves, measured so the plan's simulation
+ * reproduces the run (the first file of a worker once took 49 s in a suite whose files take 0.1 s,
+ * and Vitest starts a process per file, which no file's own timings show):
+ * - `perFileMs`: what each file costs its worker beyond its own time: the start-up measured around
+ *   it (Vitest's prepare and environment, Jest's wait for a worker), on average, plus the per-file
+ *   cost that makes list scheduling of the files, in the order they started, on `workers` workers
+ *   last as long as the run's files did (first start to last end): process spawns, IPC, cold
+ *   caches. Found by bisection; 0 when the files alone explain the run.
+ * - `perWorkerMs`: the run's fixed cost: from its start to its first file (workers starting, the
+ *   runner collecting files) and from its last file to its end.
+ * Null when nothing ran.
  */
-export function workerStartup(files: readonly FileStartup[], workers: number, predictedMs: (fileId: string) => number | null): WorkerStartup | null {
-  if (files.length === 0) return null
-  const paid = files.filter((file) => file.overheadMs > 0)
-  if (paid.length > Math.max(1, workers)) {
-    return { perWorkerMs: 0, perFileMs: median(files.map((file) => file.overheadMs)) }
+export function workerStartup(files: readonly FileStartup[], workers: number, run: { startedAt: number; endedAt: number }): WorkerStartup | null {
+  const timed = files.filter((file) => Number.isFinite(file.startedAt) && file.startedAt > 0)
+  if (timed.length === 0) return null
+  const ordered = timed.slice().sort((a, b) => a.startedAt - b.startedAt)
+  const phaseStart = Math.min(...ordered.map((file) => file.startedAt))
+  const phaseEnd = Math.max(...ordered.map((file) => file.startedAt + file.durationMs + file.overheadMs))
+  const phase = phaseEnd - phaseStart
+  const slots = ordered.map((file) => file.durationMs + file.overheadMs)
+  const count = Math.max(1, Math.floor(workers))
+  let low = 0
+  let high = Math.max(0, phase)
+  if (listMakespan(slots, count, 0) >= phase) high = 0
+  for (let step = 0; step < 40 && high - low > 0.5; step++) {
+    const mid = (low + high) / 2
+    if (listMakespan(slots, count, mid) < phase) low = mid
+    else high = mid
   }
-  const first = files.filter((file) => file.firstOnWorker)
-  if (first.length === 0) return paid.length ? { perWorkerMs: median(paid.map((file) => file.overheadMs)), perFileMs: 0 } : null
-  const costs = first.map((file) => {
-    const predicted = predictedMs(file.fileId)
-    return file.overheadMs + (predicted === null ? 0 : Math.max(0, file.durationMs - predicted))
-  })
-  return { perWorkerMs: median(costs), perFileMs: 0 }
+  const meanOverhead = ordered.reduce((sum, file) => sum + file.overheadMs, 0) / ordered.length
+  const fixed = Math.max(0, phaseStart - run.startedAt) + Math.max(0, run.endedAt - phaseEnd)
+  return { perWorkerMs: Math.round(fixed), perFileMs: Math.round((meanOverhead + high) * 10) / 10 }
 }
 
 /** Runs whose start-up the plan predicts from. */

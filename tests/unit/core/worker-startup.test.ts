@@ -5,23 +5,28 @@ import { fileEvidence } from '../../../src/scheduling/file-evidence.js'
 import { HistoryWindow } from '../../../src/store/history-window.js'
 import { availableParallelism } from 'node:os'
 
-const file = (fileId: string, durationMs: number, overheadMs: number, firstOnWorker = overheadMs > 0): FileStartup => ({ fileId, durationMs, overheadMs, firstOnWorker })
+const file = (fileId: string, startedAt: number, durationMs: number, overheadMs = 0): FileStartup => ({ fileId, startedAt, durationMs, overheadMs, firstOnWorker: overheadMs > 0 })
 
 describe('workerStartup', () => {
-  test('each worker paid once (Jest, Vitest without isolate): per worker, start-up plus the cold excess over the file\'s own prediction', () => {
-    const predicted = new Map([['a', 100], ['b', 200]])
-    const startup = workerStartup([file('a', 2_100, 300), file('b', 1_200, 500), file('c', 50, 0), file('d', 70, 0)], 2, (id) => predicted.get(id) ?? null)
-    // a: 300 + (2100 - 100) = 2300; b: 500 + (1200 - 200) = 1500; median 1900.
-    expect(startup).toEqual({ perWorkerMs: 1_900, perFileMs: 0 })
+  test('the files alone explain the run: per file only their measured start-up; the run\'s fixed cost before and after', () => {
+    // Two workers, files back to back from 1,100 to 1,300; the run from 1,000 to 1,350.
+    const files = [file('a', 1_100, 100), file('b', 1_100, 100), file('c', 1_200, 100), file('d', 1_200, 100)]
+    expect(workerStartup(files, 2, { startedAt: 1_000, endedAt: 1_350 })).toEqual({ perWorkerMs: 150, perFileMs: 0 })
   })
 
-  test('every file paid (Vitest with isolate): per file, the median of what they paid', () => {
-    expect(workerStartup([file('a', 10, 30), file('b', 10, 8), file('c', 10, 13), file('d', 10, 12)], 1, () => null)).toEqual({ perWorkerMs: 0, perFileMs: 12.5 })
+  test('gaps between files no file accounts for (a process spawned per file) become a per-file cost that reproduces the run', () => {
+    // Each file takes 100 ms but the next on its worker starts 300 ms later: 200 ms per file unexplained.
+    const files = [file('a', 1_000, 100), file('b', 1_000, 100), file('c', 1_300, 100), file('d', 1_300, 100), file('e', 1_600, 100), file('f', 1_600, 100)]
+    const startup = workerStartup(files, 2, { startedAt: 1_000, endedAt: 1_700 })!
+    expect(startup.perWorkerMs).toBe(0)
+    // 3 files per worker: 3 × (100 + x) = 700 → x ≈ 133 (the model spreads the gaps over every file).
+    expect(startup.perFileMs).toBeGreaterThan(125)
+    expect(startup.perFileMs).toBeLessThan(140)
   })
 
-  test('nothing measured: null', () => {
-    expect(workerStartup([], 2, () => null)).toBeNull()
-    expect(workerStartup([file('a', 10, 0)], 2, () => null)).toBeNull()
+  test('measured start-up is part of each file\'s cost; nothing ran: null', () => {
+    expect(workerStartup([file('a', 10, 100, 40), file('b', 150, 100, 0)], 1, { startedAt: 10, endedAt: 250 })).toEqual({ perWorkerMs: 0, perFileMs: 20 })
+    expect(workerStartup([], 2, { startedAt: 0, endedAt: 1 })).toBeNull()
   })
 })
 

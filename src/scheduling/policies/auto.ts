@@ -18,8 +18,9 @@ export const LIKELY_OVER_CLEAN = 2
 /**
  * With nothing likely to fail, the run may take at most 3 % longer than longest-first (LPT). The same
  * share of LPT's makespan is what makes a file "long": a file longer than that, started last, could
- * alone push the run past the budget, so long files start first, longest first. Files shorter than
- * it can go in any order without breaking the budget (see `severalWorkers`).
+ * alone push the run past the budget, so long files always go longest first. Files shorter than it
+ * can go in any order without breaking the budget (see `severalWorkers`), which lets the likely
+ * files the budget held back go ahead of the other short ones.
  */
 export const NOTHING_LIKELY_SLACK = 0.03
 /** With files likely to fail, running them first may lengthen the run up to 5 % over LPT. */
@@ -29,6 +30,7 @@ export const FAIL_FAST_SLACK = 0.05
 const FAIL_FAST = 0
 const RUN_EARLY = 1
 const LONG = 2
+/** Short files after the long ones: likely ones held back by the budget first, then the rest longest first. */
 const PACKED = 3
 
 /**
@@ -42,8 +44,9 @@ const PACKED = 3
  * 4. on several workers the order also decides when the run ends, and shortest-first fail-fast
  *    starts the long files last (a 25 s file planned 109th of 110, the run 3–9 % longer than
  *    longest-first). So fail-fast is only for files likely to fail (`LIKELY_OVER_CLEAN`), as many of
- *    them as keep the run within 5 % of longest-first; then the long files, longest first; then the
- *    short files, fail-fast among themselves. With nothing likely to fail that is within 3 %.
+ *    them as keep the run within 5 % of longest-first; everything else goes longest first (LPT),
+ *    except that likely files the budget held back go ahead of the short files. With nothing likely
+ *    to fail that is exactly LPT.
  */
 export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): PolicyOrder {
   const { durations, probabilities } = context
@@ -71,7 +74,9 @@ export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): 
         case LONG:
           return `${prefix}long (${describeDuration(durations[index]!)}, ${Math.round((100 * durations[index]!) / lptMakespan)}% of the run): longest first so workers finish together (LPT); ${evidenceNote(file)}: p(fail) ${percent(p)}${held}`
         case PACKED:
-          return `${prefix}packed after the long files, fail-fast among them: ${failFastReason(file, index, context)}${held}`
+          return heldBack[index]
+            ? `${prefix}packed after the long files, ahead of the short files less likely to fail: ${failFastReason(file, index, context)}${held}`
+            : `${prefix}short (${describeDuration(durations[index]!)}): packed after the long files, longest first (LPT); ${evidenceNote(file)}: p(fail) ${percent(p)}`
         default:
           return `${prefix}fail-fast: ${failFastReason(file, index, context)}`
       }
@@ -87,17 +92,21 @@ function classMembers(files: readonly PlanFile[]): Array<{ rank: number; deadlin
   return classes.filter((c) => c.deadlines.length + c.rest.length > 0)
 }
 
-/** One class laid out for several workers; `likely` is the candidate fail-fast prefix. */
+/** One class laid out for several workers. */
 interface ClassLayout {
   deadlines: number[]
+  /** The candidate fail-fast prefix: likely files by probability per second. */
   likely: number[]
+  /** Files longer than 3 % of LPT's makespan, longest first. */
   long: number[]
+  /** The other files: the likely ones by probability per second, then the rest longest first. */
   short: number[]
 }
 
 /**
  * The order on several workers, class by class. Within a class: deadline files, then a prefix of the
- * likely files in fail-fast order, then the long files longest first, then the short ones fail-fast.
+ * likely files in fail-fast order, then the long files longest first, then the short likely files
+ * the prefix left out (fail-fast), then the other short files longest first.
  *
  * Why the budgets hold. M is LPT's makespan for all files; "long" means longer than 3 % of M.
  * - Without a prefix, the long files are dispatched exactly as LPT dispatches them (they are LPT's
@@ -127,19 +136,22 @@ function severalWorkers(
   const longMs = NOTHING_LIKELY_SLACK * lpt.makespan
   const budget = (1 + FAIL_FAST_SLACK) * lpt.makespan
 
+  const isLikely = new Uint8Array(count)
+  for (let i = 0; i < count; i++) if (likelyToFail(files[i]!, probabilities[i]!, durations[i]!, suite)) isLikely[i] = 1
   const layouts: ClassLayout[] = classes.map(({ rank, deadlines, rest }) => {
     const single = classes.length === 1 && deadlines.length === 0
-    const long = allByLength.filter((i) => durations[i]! > longMs && (single || (priorityRank(files[i]!) === rank && files[i]!.deadlineMs === null)))
-    const short = byKeyDescending(
-      files,
-      rest.filter((i) => durations[i]! <= longMs),
-      ratio,
-    )
     const likely = byKeyDescending(
       files,
-      rest.filter((i) => likelyToFail(files[i]!, probabilities[i]!, durations[i]!, suite)),
+      rest.filter((i) => isLikely[i]),
       ratio,
     )
+    const long: number[] = []
+    const short = likely.filter((i) => durations[i]! <= longMs)
+    for (const i of allByLength) {
+      if (!single && (priorityRank(files[i]!) !== rank || files[i]!.deadlineMs !== null)) continue
+      if (durations[i]! > longMs) long.push(i)
+      else if (!isLikely[i]) short.push(i)
+    }
     return { deadlines, likely, long, short }
   })
 

@@ -113,9 +113,11 @@ interface ClassLayout {
  *   first files), so none ends after M. The file that ends last, if short, started when every worker
  *   had been busy since 0 (list scheduling never idles a worker with files left), so it started by
  *   (total − d)/W ≤ M − d/W and ends by M + d(1 − 1/W) < 1.03 M.
- * - The prefix is the longest run of likely files (fail-fast order) whose simulated makespan stays
- *   within 1.05 M, found by binary search: a few simulations of the whole run, not one per file, so
- *   20,000 files still plan in milliseconds. An empty prefix always fits (above), so one is found.
+ * - The prefix is all the likely files (fail-fast order) when the simulated run stays within 1.05 M,
+ *   else a binary search finds a length that fits while one more file does not: a few simulations of
+ *   the whole run, not one per file, so 50,000 files still plan in milliseconds. The makespan does not
+ *   always grow with the prefix, so that length need not be the longest that fits; it always fits,
+ *   because only simulated lengths are kept and the empty prefix fits (above).
  * Classes and deadlines can make M unreachable; then the prefix may not lengthen the run beyond what
  * the class would take without it. Later classes are simulated in their prefix-free layout, so each
  * class's choice is judged by the end of the whole run, not its own.

@@ -43,8 +43,13 @@ export default class FlakelineVitestReporter implements Reporter {
     })
   }
 
-  onTestModuleStart(testModule: TestModule): void {
+  /** Vitest queues a module when its worker starts collecting it: its imports and setup, then its tests. */
+  onTestModuleQueued(testModule: TestModule): void {
     this.moduleStarts.set(testModule.moduleId, Date.now())
+  }
+
+  onTestModuleStart(testModule: TestModule): void {
+    if (!this.moduleStarts.has(testModule.moduleId)) this.moduleStarts.set(testModule.moduleId, Date.now())
     this.recorder?.fileStarted(startedFileOf(this.root, testModule))
   }
 

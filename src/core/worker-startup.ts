@@ -4,7 +4,7 @@ import { simulateOrder } from '../scheduling/worker-pool-simulation.js'
 /** What the recorder knows of one file's place in the run. */
 export interface FileStartup {
   fileId: string
-  /** When the file started (the reporter's clock), its own cost, and the start-up measured around it. */
+  /** When the file's own time began (its start-up comes before), its own cost, and its measured start-up. */
   startedAt: number
   durationMs: number
   overheadMs: number
@@ -39,8 +39,8 @@ export function workerStartup(files: readonly FileStartup[], workers: number, ru
   const timed = files.filter((file) => Number.isFinite(file.startedAt) && file.startedAt > 0)
   if (timed.length === 0) return null
   const ordered = timed.slice().sort((a, b) => a.startedAt - b.startedAt)
-  const phaseStart = Math.min(...ordered.map((file) => file.startedAt))
-  const phaseEnd = Math.max(...ordered.map((file) => file.startedAt + file.durationMs + file.overheadMs))
+  const phaseStart = Math.min(...ordered.map((file) => file.startedAt - file.overheadMs))
+  const phaseEnd = Math.max(...ordered.map((file) => file.startedAt + file.durationMs))
   const phase = phaseEnd - phaseStart
   const slots = ordered.map((file) => file.durationMs + file.overheadMs)
   const count = Math.max(1, Math.floor(workers))

@@ -25,7 +25,7 @@ describe('workerStartup', () => {
   })
 
   test('measured start-up is part of each file\'s cost; nothing ran: null', () => {
-    expect(workerStartup([file('a', 10, 100, 40), file('b', 150, 100, 0)], 1, { startedAt: 10, endedAt: 250 })).toEqual({ perWorkerMs: 0, perFileMs: 20 })
+    expect(workerStartup([file('a', 50, 100, 40), file('b', 150, 100, 0)], 1, { startedAt: 10, endedAt: 250 })).toEqual({ perWorkerMs: 0, perFileMs: 20 })
     expect(workerStartup([], 2, { startedAt: 0, endedAt: 1 })).toBeNull()
   })
 })

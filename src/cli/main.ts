@@ -17,12 +17,13 @@ import { mergeCommand } from './commands/merge.js'
 export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, planCommand, importCommand, exportCommand, mergeCommand, replayCommand, serveCommand, doctorCommand, compactCommand, demoCommand]
 
 function help(): string {
-  const width = Math.max(...COMMANDS.map((command) => command.usage.length))
+  // Each command's usage (some span lines), then what it does, indented under it.
+  const entry = (command: Command): string[] => [...command.usage.split('\n').map((line) => `  ${line.trim()}`), `      ${command.summary}`]
   return [
     `flakeline ${FLAKELINE_VERSION} — test history, ordering and flaky evidence for Jest and Vitest`,
     '',
     'usage:',
-    ...COMMANDS.map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`),
+    ...COMMANDS.flatMap(entry),
     '',
     'The store is ./.flakeline in the nearest package root, unless --dir or FLAKELINE_DIR says otherwise.',
     'Exit codes: 0 ok, 1 problem found, 2 usage, 3 store unusable, 4 nothing matched.',

@@ -1,5 +1,5 @@
 import type { AssertionResult, TestResult } from '@jest/test-result'
-import { attemptOutcomes } from '../src/core/attempts.js'
+import { attemptOutcomes } from '../src/evidence/outcomes.js'
 import type { FileResult } from '../src/core/run-recorder.js'
 import { trimMessage } from '../src/core/trim-message.js'
 import { testNameOf } from '../src/identity.js'

@@ -1,7 +1,7 @@
 import type { TestCase, TestModule } from 'vitest/node'
 import type { FileResult } from '../src/core/run-recorder.js'
 import { trimMessage } from '../src/core/trim-message.js'
-import { attemptOutcomes } from '../src/core/attempts.js'
+import { attemptOutcomes } from '../src/evidence/outcomes.js'
 import { testNameOf } from '../src/identity.js'
 import type { FileStatus, TestRecord, TestStatus } from '../src/records.js'
 

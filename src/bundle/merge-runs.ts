@@ -1,6 +1,7 @@
 import type { DeadlineReport, FileRecord, RunPart, RunRecord, RunStatus, ShardInfo, SplitInfo, WorkerStartup } from '../records.js'
 import type { NewRun } from '../store/history-store.js'
 import type { BundleRun } from './bundle-validate.js'
+import { runTotals } from '../evidence/outcomes.js'
 
 type FileResult = Omit<FileRecord, 'runSeq'>
 type PartRun = BundleRun['run']
@@ -100,16 +101,7 @@ type Counts = Record<(typeof COUNTS)[number], number>
 
 /** What dropped duplicate records counted in their run, by the recorder's rules. */
 function countsOf(files: readonly FileResult[]): Counts {
-  const counts: Counts = { files: files.length, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0 }
-  for (const test of files.flatMap((file) => file.tests)) {
-    counts.tests++
-    if (test.status === 'passed') counts.passed++
-    else if (test.status === 'failed') counts.failed++
-    else if (test.status === 'todo') counts.todo++
-    else counts.skipped++
-    if (test.status === 'passed' && test.attemptOutcomes.includes('failed')) counts.flaky++
-  }
-  return counts
+  return runTotals(files)
 }
 
 /** A merged run failed if any part failed, else was interrupted if any part was, else passed. */

@@ -1,3 +1,5 @@
+import { passedOnRetry } from '../evidence/outcomes.js'
+
 /** A duration for people: `840 ms`, `2.4 s`, `3 min 5 s`. */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—'
@@ -30,7 +32,7 @@ export function table(rows: string[][], right: ReadonlySet<number> = new Set()):
 export function outcomeStrip(entries: ReadonlyArray<{ status: string; attempts: number }>): string {
   return entries
     .map(({ status, attempts }) =>
-      status === 'passed' ? (attempts > 1 ? '↻' : '✓') : status === 'failed' ? '✗' : status === 'todo' ? '…' : '·',
+      status === 'passed' ? (passedOnRetry({ status, attempts }) ? '↻' : '✓') : status === 'failed' ? '✗' : status === 'todo' ? '…' : '·',
     )
     .join('')
 }

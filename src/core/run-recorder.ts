@@ -12,6 +12,7 @@ import { describeDuration } from '../scheduling/duration-text.js'
 import { newRunId } from './run-id.js'
 import { jobKeyOf } from './job-identity.js'
 import { withDistinctNames } from '../identity.js'
+import { addFileTotals, emptyTotals } from '../evidence/outcomes.js'
 import { workerStartup, type FileStartup } from './worker-startup.js'
 import { workTreeSnapshot } from './changed-files.js'
 import { takeSplit } from '../sharding/split-handoff.js'
@@ -102,7 +103,7 @@ export class RunRecorder {
   private readonly recordedFiles = new Set<string>()
   private readonly timings: FileTiming[] = []
   private readonly startups: FileStartup[] = []
-  private readonly totals = { files: 0, tests: 0, passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0 }
+  private readonly totals = emptyTotals()
   private readonly runId: string
   /** Live frames for a hub (`serve` or `hub` options); null when streaming is off. */
   private readonly live: LivePublisher | null
@@ -188,15 +189,7 @@ export class RunRecorder {
   }
 
   private count(result: FileResult): void {
-    this.totals.files++
-    for (const test of result.tests) {
-      this.totals.tests++
-      if (test.status === 'passed') this.totals.passed++
-      else if (test.status === 'failed') this.totals.failed++
-      else if (test.status === 'todo') this.totals.todo++
-      else this.totals.skipped++
-      if (test.status === 'passed' && test.attemptOutcomes.includes('failed')) this.totals.flaky++
-    }
+    addFileTotals(this.totals, result.tests)
   }
 
   private flush(): void {

@@ -1,4 +1,5 @@
 import type { RunRecord, TestHistory } from '../records.js'
+import { passedOnRetry as isPassedOnRetry } from './outcomes.js'
 
 /** The two kinds of flaky evidence every serious tool treats as definitive. */
 export interface DefinitiveEvidence {
@@ -25,7 +26,7 @@ export function definitiveEvidence(test: TestHistory, runs: ReadonlyMap<number, 
     if (entry.status !== 'passed' && entry.status !== 'failed') continue
     ran++
     if (entry.status === 'failed') failures++
-    if (entry.status === 'passed' && entry.attempts > 1) passedOnRetry++
+    if (isPassedOnRetry(entry)) passedOnRetry++
     const code = runs.get(entry.seq)?.code
     if (!code || (code.commit && code.dirty)) continue
     const key = code.commit ?? 'uncommitted'

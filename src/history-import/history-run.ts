@@ -1,6 +1,7 @@
 import type { AttemptOutcome, FileRecord, FileStatus, TestRecord, TestStatus } from '../records.js'
 import type { ImportedRun } from '../store/history-store.js'
 import { fileIdOf, withDistinctNames } from '../identity.js'
+import { runTotals } from '../evidence/outcomes.js'
 import { FLAKELINE_VERSION } from '../version.js'
 
 /** One test of one imported run. */
@@ -94,13 +95,7 @@ export function toImportedRun(run: HistoryRun, now: number): ImportedRun {
       shard: null,
       workers: 1,
       status: files.some((file) => file.status === 'failed') ? 'failed' : 'passed',
-      files: files.length,
-      tests: tests.length,
-      passed: tests.filter((test) => test.status === 'passed').length,
-      failed: tests.filter((test) => test.status === 'failed').length,
-      skipped: tests.filter((test) => test.status === 'skipped').length,
-      todo: tests.filter((test) => test.status === 'todo').length,
-      flaky: tests.filter((test) => test.status === 'passed' && test.attempts > 1).length,
+      ...runTotals(files),
       durationMs,
     },
     files,

@@ -5,6 +5,7 @@ import { MODEL_LIMITS } from '../dashboard/live-model.js'
 import type { RecordedRun } from '../dashboard/recorded-run.js'
 import { runSummary } from '../cli/commands/stats.js'
 import { HistoryStore } from '../store/history-store.js'
+import { passedOnRetry } from '../evidence/outcomes.js'
 
 /** Tests walked at most for the flaky list, so one request stays quick on a huge store. */
 const MAX_TESTS_SCANNED = 50_000
@@ -63,7 +64,7 @@ export function recordedRun(run: RunRecord, records: FileRecord[]): RecordedRun 
     failuresOmitted,
     flaky: files.flatMap((file) =>
       file.tests
-        .filter((test) => test.status === 'passed' && test.attemptOutcomes.includes('failed'))
+        .filter((test) => passedOnRetry(test))
         .map((test) => ({ fileId: file.fileId, path: file.path, name: test.name, attemptOutcomes: test.attemptOutcomes, retryErrors: test.retryErrors })),
     ),
   }

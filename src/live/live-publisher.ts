@@ -20,6 +20,7 @@ import {
 } from './live-frames.js'
 import { liveRunKey } from './live-run-key.js'
 import { openLiveSink, type LiveSink } from './live-sinks.js'
+import { passedOnRetry } from '../evidence/outcomes.js'
 
 /**
  * The reporter's side of live streaming: turns what the recorder sees into frames on the `run`,
@@ -108,7 +109,7 @@ export class LivePublisher {
     for (const test of result.tests) this.send('results', 'test', testPayload(this.origin, result, test))
     this.send('results', 'file', filePayload(this.origin, result, lane))
     for (const test of result.tests) {
-      if (test.status === 'passed' && test.attemptOutcomes.includes('failed')) this.send('analysis', 'flaky', flakyPayload(this.origin, result, test))
+      if (passedOnRetry(test)) this.send('analysis', 'flaky', flakyPayload(this.origin, result, test))
     }
   }
 

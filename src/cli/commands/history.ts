@@ -7,6 +7,7 @@ import { ExitCodes, type CliIO } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs, withStore } from '../command.js'
 import { formatDuration, outcomeStrip, table } from '../format.js'
+import { passedOnRetry } from '../../evidence/outcomes.js'
 
 const usage = 'flakeline history <file-or-test> [--json] [--dir DIR]'
 /** Rows shown per history in text output; --json has them all. */
@@ -40,7 +41,7 @@ function entryJson(entry: HistoryEntry, runIds: Map<number, string>) {
 function passRate(entries: HistoryEntry[]): string {
   const ran = entries.filter((e) => e.status === 'passed' || e.status === 'failed')
   const passed = ran.filter((e) => e.status === 'passed').length
-  const retried = ran.filter((e) => e.status === 'passed' && e.attempts > 1).length
+  const retried = ran.filter(passedOnRetry).length
   return `${passed}/${ran.length} passed${retried ? `, ${retried} on retry` : ''}`
 }
 

@@ -64,6 +64,7 @@ describe('a full run through the real store', () => {
       shard: { index: 2, count: 4 },
       workers: 3,
       uid: expect.stringMatching(/^[0-9a-f]{16}$/),
+      startup: { perWorkerMs: expect.any(Number), perFileMs: expect.any(Number) },
       status: 'failed',
       files: 70,
       tests: 102,

@@ -1,6 +1,6 @@
 import { sep } from 'node:path'
 import { describe, test, expect } from 'vitest'
-import { attemptOutcomes } from '../../../src/core/attempts.js'
+import { attemptOutcomes } from '../../../src/evidence/outcomes.js'
 import { Notices } from '../../../src/core/notices.js'
 import { trimMessage } from '../../../src/core/trim-message.js'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../../../src/errors.js'

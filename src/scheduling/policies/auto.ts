@@ -87,21 +87,26 @@ export function autoPolicy(files: readonly PlanFile[], context: PolicyContext): 
 /** Each class's files: those with a deadline in deadline order, and the rest. */
 function classMembers(files: readonly PlanFile[]): Array<{ rank: number; deadlines: number[]; rest: number[] }> {
   const classes = PRIORITIES.map((_, rank) => ({ rank, deadlines: [] as number[], rest: [] as number[] }))
-  files.forEach((file, index) => classes[priorityRank(file)]![file.deadlineMs === null ? 'rest' : 'deadlines'].push(index))
+  for (let index = 0; index < files.length; index++) {
+    const file = files[index]!
+    const members = classes[priorityRank(file)]!
+    if (file.deadlineMs === null) members.rest.push(index)
+    else members.deadlines.push(index)
+  }
   for (const { deadlines } of classes) deadlines.sort((a, b) => files[a]!.deadlineMs! - files[b]!.deadlineMs! || compareIds(files[a]!.fileId, files[b]!.fileId))
   return classes.filter((c) => c.deadlines.length + c.rest.length > 0)
 }
 
 /** One class laid out for several workers. */
 interface ClassLayout {
+  rank: number
   deadlines: number[]
   /** The candidate fail-fast prefix: likely files by probability per second. */
   likely: number[]
-  /** Files longer than 3 % of LPT's makespan, longest first. */
-  long: number[]
-  /** The other files: the likely ones by probability per second, then the rest longest first. */
-  short: number[]
 }
+
+/** `group` of a file with a deadline: placed by deadline, never moved by the rules below. */
+const BY_DEADLINE = 255
 
 /**
  * The order on several workers, class by class. Within a class: deadline files, then a prefix of the
@@ -137,44 +142,54 @@ function severalWorkers(
   for (const index of allByLength) lpt.dispatch(durations[index]!)
   const longMs = NOTHING_LIKELY_SLACK * lpt.makespan
   const budget = (1 + FAIL_FAST_SLACK) * lpt.makespan
+  // allByLength[0, firstShort) are the long files.
+  let firstShort = 0
+  while (firstShort < count && durations[allByLength[firstShort]!]! > longMs) firstShort++
 
   const isLikely = new Uint8Array(count)
-  for (let i = 0; i < count; i++) if (likelyToFail(files[i]!, probabilities[i]!, durations[i]!, suite)) isLikely[i] = 1
+  const group = new Uint8Array(count)
+  for (let i = 0; i < count; i++) {
+    if (likelyToFail(files[i]!, probabilities[i]!, durations[i]!, suite)) isLikely[i] = 1
+    group[i] = files[i]!.deadlineMs === null ? priorityRank(files[i]!) : BY_DEADLINE
+  }
   const layouts: ClassLayout[] = classes.map(({ rank, deadlines, rest }) => {
-    const single = classes.length === 1 && deadlines.length === 0
-    const likely = byKeyDescending(
-      files,
-      rest.filter((i) => isLikely[i]),
-      ratio,
-    )
-    const long: number[] = []
-    const short = likely.filter((i) => durations[i]! <= longMs)
-    for (const i of allByLength) {
-      if (!single && (priorityRank(files[i]!) !== rank || files[i]!.deadlineMs !== null)) continue
-      if (durations[i]! > longMs) long.push(i)
-      else if (!isLikely[i]) short.push(i)
-    }
-    return { deadlines, likely, long, short }
+    const candidates: number[] = []
+    for (const i of rest) if (isLikely[i]) candidates.push(i)
+    return { rank, deadlines, likely: byKeyDescending(files, candidates, ratio) }
   })
 
-  const pool = new WorkerPoolSimulation(workers)
-  const order: number[] = []
   // `stamp[i] === trial` marks the prefix being tried (or placed), without clearing between trials.
   const stamp = new Uint32Array(count)
   let trial = 0
+  /** Class `layout`'s files after its prefix, in order: the long ones, the likely short ones, the other short ones. */
+  const afterPrefix = ({ rank, likely }: ClassLayout, visit: (index: number, role: number) => void): void => {
+    for (let at = 0; at < firstShort; at++) {
+      const index = allByLength[at]!
+      if (group[index] === rank && stamp[index] !== trial) visit(index, LONG)
+    }
+    for (const index of likely) if (durations[index]! <= longMs && stamp[index] !== trial) visit(index, PACKED)
+    for (let at = firstShort; at < count; at++) {
+      const index = allByLength[at]!
+      if (group[index] === rank && !isLikely[index]) visit(index, PACKED)
+    }
+  }
+
+  const pool = new WorkerPoolSimulation(workers)
+  const order: number[] = []
   /** The run's makespan with the first `prefix` likely files of class `c` first, later classes without a prefix. */
   const makespanWith = (c: number, prefix: number): number => {
     trial++
     const run = pool.clone()
-    const { likely, long, short } = layouts[c]!
+    const dispatch = (index: number): void => void run.dispatch(durations[index]!)
+    const { likely } = layouts[c]!
     for (let i = 0; i < prefix; i++) {
       stamp[likely[i]!] = trial
-      run.dispatch(durations[likely[i]!]!)
+      dispatch(likely[i]!)
     }
-    for (const index of long) if (stamp[index] !== trial) run.dispatch(durations[index]!)
-    for (const index of short) if (stamp[index] !== trial) run.dispatch(durations[index]!)
+    afterPrefix(layouts[c]!, dispatch)
     for (let later = c + 1; later < layouts.length; later++) {
-      for (const list of [layouts[later]!.deadlines, layouts[later]!.long, layouts[later]!.short]) for (const index of list) run.dispatch(durations[index]!)
+      layouts[later]!.deadlines.forEach(dispatch)
+      afterPrefix(layouts[later]!, dispatch)
     }
     return run.makespan
   }
@@ -202,19 +217,20 @@ function severalWorkers(
         prefix = low
       }
     }
-    const place = (index: number, role: number): void => {
-      pool.dispatch(durations[index]!)
-      order.push(index)
-      roles[index] = role
-    }
     trial++
+    const placedFrom = order.length
     for (let i = 0; i < prefix; i++) {
       stamp[likely[i]!] = trial
-      place(likely[i]!, RUN_EARLY)
+      order.push(likely[i]!)
+      roles[likely[i]!] = RUN_EARLY
     }
     for (let i = prefix; i < likely.length; i++) heldBack[likely[i]!] = 1
-    for (const index of layout.long) if (stamp[index] !== trial) place(index, LONG)
-    for (const index of layout.short) if (stamp[index] !== trial) place(index, PACKED)
+    afterPrefix(layout, (index, role) => {
+      order.push(index)
+      roles[index] = role
+    })
+    // Later classes start from where this one leaves the workers; after the last one nothing is tried.
+    if (c < layouts.length - 1) for (let i = placedFrom; i < order.length; i++) pool.dispatch(durations[order[i]!]!)
   })
   return { order, lptMakespan: lpt.makespan }
 }

@@ -8,6 +8,9 @@ import { decodeAnalysis, packChunk, type ChunkResult } from './analysis-task.js'
 import { ErrorCodes, FlakelineError, inputError } from './errors.js'
 import type { ErrorCode } from '../errors.js'
 import { checkSeries } from './series-input.js'
+import { _checkGrid, type FailureEdge, type FailureGrid } from './failure-edges.js'
+import { _checkPacked, type HistoryMeasures, type PackedHistories } from './history-signals.js'
+import { decodeEdges, decodeMeasures, packHistoryChunk, type EdgeTask } from './history-task.js'
 
 /** Options of {@link AnalysisPool}. */
 export interface AnalysisPoolOptions {
@@ -48,6 +51,15 @@ function positive(options: AnalysisPoolOptions, name: 'threads' | 'idleTimeout' 
 }
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes))
+
+/** One task for a worker and what to do with its answer. */
+interface Job {
+  task: object
+  transfer: ArrayBuffer[]
+  /** The worker module's export that runs it. */
+  name: string
+  accept(result: Float64Array): void
+}
 
 interface Call {
   fail(error: FlakelineError): void
@@ -138,16 +150,64 @@ export class AnalysisPool {
       if (outcomes !== undefined) checkSeries(outcomes, `batch[${i}].outcomes`)
     })
     if (batch.length === 0) return []
-    const piscina = this.start()
     const results = new Array<SeriesAnalysis>(batch.length)
+    await this.dispatch((cancel) =>
+      chunkRanges(batch.map((item) => item.durations.length), this.threads * CHUNKS_PER_THREAD).map(([from, to]) => ({
+        ...packChunk(batch, from, to, options, this.wasmPath, cancel),
+        name: 'default',
+        accept: (result: Float64Array) => {
+          for (let k = 0; k < to - from; k++) results[from + k] = decodeAnalysis(batch[from + k]!.id, result, k)
+        },
+      })),
+    )
+    return results
+  }
+
+  /**
+   * Measures packed test histories (see {@link HistoryMeasures}) and, given a failure grid, the
+   * edges between tests that fail in the same runs: one call, its chunks and the edge task
+   * spread over the workers together. Results come back in history order.
+   */
+  async measureHistories(histories: PackedHistories, options: { clusters?: FailureGrid } = {}): Promise<{ measures: HistoryMeasures[]; edges: FailureEdge[] }> {
+    if (this.closing) throw new FlakelineError(ErrorCodes.ANALYSIS_CLOSED, 'the analysis pool is closed')
+    _checkPacked(histories)
+    if (options.clusters !== undefined) _checkGrid(options.clusters)
+    const count = histories.offsets.length - 1
+    const measures = new Array<HistoryMeasures>(count)
+    let edges: FailureEdge[] = []
+    const sizes = Array.from({ length: count }, (_, k) => histories.offsets[k + 1]! - histories.offsets[k]!)
+    const grid = options.clusters
+    if (count === 0 && (grid === undefined || grid.positions.length === 0)) return { measures, edges }
+    await this.dispatch((cancel) => {
+      const jobs: Job[] = chunkRanges(sizes, this.threads * CHUNKS_PER_THREAD).map(([from, to]) => ({
+        ...packHistoryChunk(histories, from, to, this.wasmPath, cancel),
+        name: 'measureHistories',
+        accept: (result: Float64Array) => {
+          for (let k = 0; k < to - from; k++) measures[from + k] = decodeMeasures(result, k)
+        },
+      }))
+      if (grid !== undefined && grid.positions.length > 0) {
+        const task: EdgeTask = { wasmPath: this.wasmPath, grid: { offsets: grid.offsets.slice(), positions: grid.positions.slice(), length: grid.length }, cancel }
+        // The edge task goes first: it is one piece of work that the chunks can run beside.
+        jobs.unshift({ task, transfer: [task.grid.offsets.buffer as ArrayBuffer, task.grid.positions.buffer as ArrayBuffer], name: 'failureEdges', accept: (result) => (edges = decodeEdges(result)) })
+      }
+      return jobs
+    })
+    return { measures, edges }
+  }
+
+  /** Runs the jobs on the workers; resolves when all are accepted, rejects on the first failure. */
+  private async dispatch(build: (cancel: Int32Array) => Job[]): Promise<void> {
+    const piscina = this.start()
     await new Promise<void>((resolve, reject) => {
-      const ranges = chunkRanges(batch, this.threads * CHUNKS_PER_THREAD)
-      let pending = ranges.length
+      // Cancelling through shared memory rather than piscina's AbortSignal: aborting a running
+      // task terminates its worker, whose late answer piscina then reports as an error.
+      const cancel = new Int32Array(new SharedArrayBuffer(4))
+      const jobs = build(cancel)
+      let pending = jobs.length
       let settled = false
       const call: Call = {
-        // Cancelling through shared memory rather than piscina's AbortSignal: aborting a running
-        // task terminates its worker, whose late answer piscina then reports as an error.
-        cancel: new Int32Array(new SharedArrayBuffer(4)),
+        cancel,
         fail: (error) => {
           if (settled) return
           settled = true
@@ -157,14 +217,18 @@ export class AnalysisPool {
         },
       }
       this.calls.add(call)
-      for (const [from, to] of ranges) {
-        const { task, transfer } = packChunk(batch, from, to, options, this.wasmPath, call.cancel)
-        const run = piscina.run(task, { transferList: transfer }) as Promise<ChunkResult>
+      if (pending === 0) {
+        settled = true
+        this.calls.delete(call)
+        return resolve()
+      }
+      for (const job of jobs) {
+        const run = piscina.run(job.task, { transferList: job.transfer, name: job.name }) as Promise<ChunkResult>
         run.then(
           (result) => {
             if (settled) return
             if (!(result instanceof Float64Array)) return call.fail(workerReportedError(result))
-            for (let k = 0; k < to - from; k++) results[from + k] = decodeAnalysis(batch[from + k]!.id, result, k)
+            job.accept(result)
             if (--pending === 0) {
               settled = true
               this.calls.delete(call)
@@ -175,7 +239,6 @@ export class AnalysisPool {
         )
       }
     })
-    return results
   }
 
   private taskFailure(error: unknown): FlakelineError {
@@ -220,17 +283,17 @@ function workerReportedError(result: unknown): FlakelineError {
   return new FlakelineError(ErrorCodes.ANALYSIS_WORKER, 'an analysis worker returned an unexpected result')
 }
 
-/** Splits the batch into up to `chunks` contiguous ranges of about equal total length. */
-function chunkRanges(batch: readonly SeriesInput[], chunks: number): [number, number][] {
+/** Splits items of the given sizes into up to `chunks` contiguous ranges of about equal total size. */
+function chunkRanges(sizes: readonly number[], chunks: number): [number, number][] {
   let total = 0
-  for (const item of batch) total += item.durations.length + 1
-  const target = total / Math.min(chunks, batch.length)
+  for (const size of sizes) total += size + 1
+  const target = total / Math.min(chunks, sizes.length)
   const ranges: [number, number][] = []
   let from = 0
   let size = 0
-  for (let i = 0; i < batch.length; i++) {
-    size += batch[i]!.durations.length + 1
-    if (size >= target || i === batch.length - 1) {
+  for (let i = 0; i < sizes.length; i++) {
+    size += sizes[i]! + 1
+    if (size >= target || i === sizes.length - 1) {
       ranges.push([from, i + 1])
       from = i + 1
       size = 0

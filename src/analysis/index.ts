@@ -8,3 +8,6 @@ export { analyseSeries, type AnalyseOptions, type SeriesAnalysis, type SeriesInp
 export { AnalysisPool, type AnalysisPoolOptions } from './analysis-pool.js'
 export { defaultWasmLocations } from './kernels.js'
 export type { NumericSeries, IntegerSequence } from './series-input.js'
+export { measureHistories, failureEdges } from './measure-histories.js'
+export { type PackedHistories, type HistoryMeasures, MEASURE_KEYS } from './history-signals.js'
+export { type FailureGrid, type FailureEdge } from './failure-edges.js'

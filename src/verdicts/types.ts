@@ -80,7 +80,7 @@ export type SignalName =
 /** One signal's reading for one test. */
 export interface Evidence {
   signal: SignalName
-  /** The signal's feature value in [0, 1] (what the model weighs). */
+  /** The signal's feature value in [-1, 1] (what the model weighs; below 0 it points away from flaky). */
   value: number
   /** What was measured, in words (a period names its length, order dependence names the files, ...). */
   detail: string
@@ -101,8 +101,10 @@ export interface Verdict {
   since: number
   /** Expected attempts per run (for packing: duration × this). */
   expectedAttempts: number
-  /** The calibrated probability that the test is flaky, whatever the verdict (for `--min-confidence`, sorting). */
+  /** The calibrated probability that the test's failures are flaky, whatever the verdict (0 when it has not failed lately). */
   flakyProbability: number
+  /** The verdict in one sentence ("failed the last 4 runs with the same message, since run 120; no flaky evidence"). */
+  reason: string
 }
 
 /** Tests that fail in the same runs (a shared cause). */

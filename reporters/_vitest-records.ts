@@ -42,7 +42,14 @@ export function testRecordOf(testCase: TestCase, maxMessageLength: number): Test
     retryErrors: retried.map((error) => messageOf(error, maxMessageLength) ?? ''),
     failureMessage: status === 'failed' ? messageOf(errors.at(-1), maxMessageLength) : null,
     location: testCase.location ? { line: testCase.location.line, column: testCase.location.column } : null,
+    ...timeoutOf(testCase),
   }
+}
+
+/** The test's timeout (Vitest keeps each test's own), for the analysis' near-timeout signal. */
+function timeoutOf(testCase: TestCase): { timeoutMs?: number } {
+  const timeout = (testCase.options as { timeout?: unknown }).timeout
+  return typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : {}
 }
 
 /** One Vitest test module as a runner-neutral file result. */

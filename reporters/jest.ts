@@ -75,7 +75,11 @@ export default class FlakelineJestReporter {
       const dispatched = this.dispatched.get(test.path)
       const firstOnWorker = dispatched !== undefined && dispatched.index < this.workers
       const overheadMs = firstOnWorker && result.perfStats.start > 0 ? Math.max(0, result.perfStats.start - dispatched.at) : 0
-      recorder.addFile(fileResultOf(identity, result, recorder.options.maxMessageLength, seenAttempts, { overheadMs, firstOnWorker }))
+      const file = fileResultOf(identity, result, recorder.options.maxMessageLength, seenAttempts, { overheadMs, firstOnWorker })
+      // Jest reports no test's own timeout; its configured one is what a slow test runs into.
+      const timeout = this.globalConfig.testTimeout
+      if (typeof timeout === 'number' && timeout > 0) for (const test of file.tests) test.timeoutMs = timeout
+      recorder.addFile(file)
     } catch (error) {
       recorder.notices.warn(asFlakelineError(error, ErrorCodes.REPORTER, `cannot record ${result.testFilePath}`))
     }

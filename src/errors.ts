@@ -34,6 +34,8 @@ export const ErrorCodes = {
   ANALYSIS_WORKER: 'FLAKELINE_E_ANALYSIS_WORKER',
   /** The analysis pool was used after `close()`, or closed while work was in flight. */
   ANALYSIS_CLOSED: 'FLAKELINE_E_ANALYSIS_CLOSED',
+  /** The analysis after a run took longer than `analysisTimeout`; the previous verdicts stay. */
+  ANALYSIS_TIMEOUT: 'FLAKELINE_E_ANALYSIS_TIMEOUT',
   /** An NDJSON or JUnit history given to `flakeline import` or `replay` is malformed (the message names file, line and field). */
   IMPORT: 'FLAKELINE_E_IMPORT',
   /** An imported file, line, nesting depth or count exceeds flakeline's bounds (the message names the bound). */

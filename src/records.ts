@@ -95,6 +95,8 @@ export interface RunRecord {
    * uncommitted; absent when there were more than 2,000, outside git, and before schema 2.
    */
   changedFiles?: Record<string, string>
+  /** Paths changed since the previous recorded run, as the plan saw them (at most 2,000); for the analysis' "unchanged failure" signal. */
+  changedSince?: string[]
   /** What starting workers cost this run (see `WorkerStartup`); absent before schema 2. */
   startup?: WorkerStartup
 }
@@ -149,6 +151,8 @@ export interface TestRecord {
   /** Failure message of the final attempt, trimmed to `maxMessageLength`. */
   failureMessage: string | null
   location: SourceLocation | null
+  /** The test's timeout, when the runner gives it (Vitest per test, Jest its `testTimeout`). */
+  timeoutMs?: number
 }
 
 /** One test file in one run. */

@@ -216,7 +216,7 @@ function locationOf(fields: Fields, key: string): SourceLocation | null {
 
 function testOf(fields: Fields): TestRecord {
   const attempts = BUNDLE_LIMITS.attempts
-  return {
+  const test: TestRecord = {
     name: fields.text('name', BUNDLE_LIMITS.testNameChars, { empty: true, control: true }),
     status: fields.oneOf('status', ['passed', 'failed', 'skipped', 'todo'] as const),
     durationMs: fields.numberOrNull('durationMs', BUNDLE_LIMITS.durationMs),
@@ -234,6 +234,8 @@ function testOf(fields: Fields): TestRecord {
     failureMessage: fields.textOrNull('failureMessage', BUNDLE_LIMITS.messageChars, { empty: true, control: true }),
     location: locationOf(fields, 'location'),
   }
+  if (fields.has('timeoutMs')) test.timeoutMs = fields.number('timeoutMs', BUNDLE_LIMITS.durationMs)
+  return test
 }
 
 function fileOf(fields: Fields): Omit<FileRecord, 'runSeq'> {
@@ -292,6 +294,13 @@ function runOf(fields: Fields): BundleRun['run'] {
   if (fields.has('split')) run.split = splitOf(fields.child('split'))
   if (fields.has('startup')) run.startup = startupOf(fields.child('startup'))
   if (fields.has('changedFiles')) run.changedFiles = changedFilesOf(fields)
+  if (fields.has('changedSince')) {
+    run.changedSince = fields.array('changedSince', SNAPSHOT_MAX_FILES, (value, where) => {
+      const problem = typeof value === 'string' ? pathProblem(value) : 'is not a string'
+      if (problem) throw fields.fail(`${where}: a path ${problem}`)
+      return value as string
+    })
+  }
   return run
 }
 

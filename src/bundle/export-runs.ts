@@ -26,7 +26,7 @@ export function runUid(run: RunRecord): string {
 // Records are copied field by field: MessagePack has no `undefined`, and fields a newer or older
 // flakeline left in the store do not travel.
 function testOf(test: TestRecord): TestRecord {
-  return {
+  const copy: TestRecord = {
     name: test.name,
     status: test.status,
     durationMs: test.durationMs ?? null,
@@ -37,6 +37,8 @@ function testOf(test: TestRecord): TestRecord {
     failureMessage: test.failureMessage ?? null,
     location: test.location ? { line: test.location.line, column: test.location.column } : null,
   }
+  if (typeof test.timeoutMs === 'number') copy.timeoutMs = test.timeoutMs
+  return copy
 }
 
 function fileOf(file: FileRecord): BundleRun['files'][number] {
@@ -88,6 +90,7 @@ export function bundleRunOf(run: RunRecord, files: readonly FileRecord[]): Bundl
   if (run.split) record.split = { mode: run.split.mode, fingerprint: run.split.fingerprint, filesListed: run.split.filesListed, unplanned: run.split.unplanned }
   if (run.startup) record.startup = { perWorkerMs: run.startup.perWorkerMs, perFileMs: run.startup.perFileMs }
   if (run.changedFiles) record.changedFiles = { ...run.changedFiles }
+  if (run.changedSince) record.changedSince = run.changedSince.slice()
   return { run: record, files: files.map(fileOf) }
 }
 

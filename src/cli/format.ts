@@ -36,3 +36,16 @@ export function outcomeStrip(entries: ReadonlyArray<{ status: string; attempts: 
     )
     .join('')
 }
+
+/**
+ * Text from a test run (names, paths, messages) made safe for a terminal table: control characters
+ * shown as escapes (a newline in a name must not start a line a CI log reads as a command), and at
+ * most `max` characters, elided in the middle so both ends stay readable. `--json` keeps the text whole.
+ */
+export function safeText(text: string, max = 120): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => (char === '\n' ? '\\n' : char === '\t' ? '\\t' : char === '\r' ? '\\r' : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`))
+  if (escaped.length <= max) return escaped
+  const keep = max - 1
+  return `${escaped.slice(0, Math.ceil(keep / 2))}…${escaped.slice(escaped.length - Math.floor(keep / 2))}`
+}

@@ -13,8 +13,11 @@ import { replayCommand } from './commands/replay.js'
 import { serveCommand } from './commands/serve.js'
 import { exportCommand } from './commands/export.js'
 import { mergeCommand } from './commands/merge.js'
+import { flakyCommand } from './commands/flaky.js'
+import { explainCommand } from './commands/explain.js'
+import { modelCommand } from './commands/model.js'
 
-export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, planCommand, importCommand, exportCommand, mergeCommand, replayCommand, serveCommand, doctorCommand, compactCommand, demoCommand]
+export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, flakyCommand, explainCommand, modelCommand, planCommand, importCommand, exportCommand, mergeCommand, replayCommand, serveCommand, doctorCommand, compactCommand, demoCommand]
 
 function help(): string {
   // Each command's usage (some span lines), then what it does, indented under it.

@@ -48,7 +48,16 @@ export interface FlakelineOptions {
    * to the root: with `--shard`, every shard takes its files from it. One that cannot be read fails the run.
    */
   shardPlan?: string
+  /** Analyse the tests that ran after each run and store flaky verdicts (default true). */
+  analysis: boolean
+  /** Milliseconds the analysis after a run may take before it is abandoned (the previous verdicts stay). Default 30000. */
+  analysisTimeout: number
+  /** Where files with known-flaky tests go in the order: `last` (default), `first`, or `default` (wherever their evidence puts them). */
+  flakyPlacement: FlakyPlacement
 }
+
+/** Where files with known-flaky tests go: see `FlakelineOptions.flakyPlacement`. */
+export type FlakyPlacement = 'last' | 'first' | 'default'
 
 /** The `serve` option: where an in-process hub listens, and whether it outlives the run. */
 export type ServeOption = boolean | number | { port?: number; host?: string; quicPort?: number; keepAlive?: boolean }
@@ -63,6 +72,9 @@ export const DEFAULT_OPTIONS: Readonly<FlakelineOptions> = Object.freeze({
   deadlines: Object.freeze({}) as Record<string, string | number>,
   priorities: Object.freeze({}) as Record<string, Priority>,
   gitChanges: true,
+  analysis: true,
+  analysisTimeout: 30_000,
+  flakyPlacement: 'last',
 })
 
 type Check = (value: unknown) => string | null
@@ -154,6 +166,9 @@ const CHECKS: Record<keyof FlakelineOptions, Check> = {
   hub: isHubUrl,
   token: isToken,
   shardPlan: isNonEmptyString,
+  analysis: isBoolean,
+  analysisTimeout: isPositiveInteger(600_000),
+  flakyPlacement: (value) => (value === 'last' || value === 'first' || value === 'default' ? null : 'must be "last", "first" or "default"'),
 }
 
 /** Environment variables and the option each sets; values are parsed before validation. */
@@ -172,6 +187,9 @@ export const ENVIRONMENT_OPTIONS: ReadonlyArray<readonly [string, keyof Flakelin
   ['FLAKELINE_HUB', 'hub', 'string'],
   ['FLAKELINE_TOKEN', 'token', 'string'],
   ['FLAKELINE_SHARD_PLAN', 'shardPlan', 'string'],
+  ['FLAKELINE_ANALYSIS', 'analysis', 'boolean'],
+  ['FLAKELINE_ANALYSIS_TIMEOUT', 'analysisTimeout', 'number'],
+  ['FLAKELINE_FLAKY_PLACEMENT', 'flakyPlacement', 'string'],
 ]
 
 function describeValue(value: unknown): string {

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import { loadOptions, type ResolvedOptions } from '../config/load-options.js'
 import { HistoryStore } from '../store/history-store.js'
+import type { FileVerdict } from '../store/analysis-store.js'
 import { STARTUP_RUNS, predictedStartup } from './worker-startup.js'
 import type { RunRecord, WorkerStartup } from '../records.js'
 import { NO_EVIDENCE, type EvidenceLookup } from '../scheduling/file-evidence.js'
@@ -14,7 +15,7 @@ import type { Plan, PlanFile } from '../scheduling/plan-types.js'
 import { balanceShards, type ShardSplit } from '../scheduling/shards.js'
 import { joinLocalJob, type LocalJob } from '../sharding/local-job.js'
 import { makeShardPlan, readShardPlan, shardOf, type ShardPlan } from '../sharding/shard-plan.js'
-import { publishSplit, type SplitDecision } from '../sharding/split-handoff.js'
+import { publishChanges, publishSplit, type SplitDecision } from './run-handoff.js'
 import { inCi } from './job-identity.js'
 import { changedPaths, classifyChanges, type ChangeOfFile } from './changed-files.js'
 import { Notices } from './notices.js'
@@ -64,6 +65,8 @@ interface Loaded {
   basis: ShardPlan['basis']
   /** What starting workers will likely cost (from the newest runs that measured it). */
   startup: WorkerStartup | null
+  /** Each file's worst test verdict from the last analysis. */
+  verdicts: ReadonlyMap<string, FileVerdict>
 }
 
 /**
@@ -80,7 +83,7 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
     notices.warn(problem)
   }
   if (!options.enabled) return null
-  if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), suite: suiteModel([]), changes: null, basis: { runs: 0, lastRun: null }, startup: null }
+  if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), suite: suiteModel([]), changes: null, basis: { runs: 0, lastRun: null }, startup: null, verdicts: new Map() }
   let store: HistoryStore | undefined
   try {
     store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
@@ -89,7 +92,8 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
     const latest = recent[0]
     const changes = gitChanges(options, latest)
     const index = store.readPlanIndex()
-    return { options, evidence: index, suite: index.suite, changes, basis: { runs: latest?.seq ?? 0, lastRun: latest?.id ?? null }, startup: predictedStartup(recent) }
+    const verdicts = what === 'order' ? store.analysis.fileVerdicts() : new Map<string, FileVerdict>()
+    return { options, evidence: index, suite: index.suite, changes, basis: { runs: latest?.seq ?? 0, lastRun: latest?.id ?? null }, startup: predictedStartup(recent), verdicts }
   } catch (error) {
     const cause = asFlakelineError(error, ErrorCodes.SEQUENCER, 'unexpected failure')
     const detail = cause.code === ErrorCodes.SEQUENCER ? cause.message : `${cause.code}: ${cause.message}`
@@ -109,6 +113,7 @@ export function planFilesOf(
   evidence: EvidenceLookup,
   changes: ReadonlyArray<ChangeOfFile | null> | null,
   notices: Notices,
+  verdicts: ReadonlyMap<string, FileVerdict> = new Map(),
 ): PlanFile[] {
   const rules = compileScheduleRules(options)
   const paths = request.paths ?? request.fileIds
@@ -131,6 +136,7 @@ export function planFilesOf(
       deadlineSource: schedule.deadlineSource,
       change: changes?.[i]?.kind ?? null,
       changeReason: changes?.[i]?.because ?? null,
+      verdict: verdicts.get(fileId) ?? null,
     }
   }
   return files
@@ -160,7 +166,8 @@ export async function planRun(request: PlanRequest): Promise<Plan | null> {
   const paths = request.paths ?? request.fileIds
   const noHistory = evidence.size === 0
   const changed = noHistory ? null : await loaded.changes
-  const files = planFilesOf(request, options, evidence, changed ? classifyChanges(paths, changed) : null, notices)
+  if (changed) publishChanges(request.root, changed)
+  const files = planFilesOf(request, options, evidence, changed ? classifyChanges(paths, changed) : null, notices, loaded.verdicts)
   if (noHistory) {
     const scheduled = files.some((file) => file.priority !== 'normal' || file.deadlineMs !== null)
     notices.info(`no history yet in ${options.dir}; using ${request.runner}'s default order this run${scheduled ? ', with priorities and deadlines applied' : ''}`)
@@ -173,6 +180,7 @@ export async function planRun(request: PlanRequest): Promise<Plan | null> {
     suite,
     explain: request.explain ?? false,
     startup: loaded.startup,
+    flakyPlacement: options.flakyPlacement,
   })
   announce(plan, notices)
   return plan

@@ -15,9 +15,11 @@ import { withDistinctNames } from '../identity.js'
 import { addFileTotals, emptyTotals } from '../evidence/outcomes.js'
 import { workerStartup, type FileStartup } from './worker-startup.js'
 import { workTreeSnapshot } from './changed-files.js'
-import { takeSplit } from '../sharding/split-handoff.js'
+import { analyseRun, verdictLines } from './run-analysis.js'
+import type { RanFile } from './test-cases.js'
+import { takeChanges, takeSplit } from './run-handoff.js'
 import { LivePublisher } from '../live/live-publisher.js'
-import type { ConsoleEntry, StartedFile } from '../live/live-frames.js'
+import type { ConsoleEntry, KnownVerdict, StartedFile } from '../live/live-frames.js'
 
 /** The stored record of a file result (field by field: a spread with more properties is slow in V8). */
 function fileRecord(file: FileResult, runSeq: number): FileRecord {
@@ -103,6 +105,9 @@ export class RunRecorder {
   private readonly recordedFiles = new Set<string>()
   private readonly timings: FileTiming[] = []
   private readonly startups: FileStartup[] = []
+  /** The tests each file ran, for the analysis after the run. */
+  private readonly ran: RanFile[] = []
+  private analysisProblem: FlakelineError | null = null
   private readonly totals = emptyTotals()
   private readonly runId: string
   /** Live frames for a hub (`serve` or `hub` options); null when streaming is off. */
@@ -149,10 +154,42 @@ export class RunRecorder {
     })
   }
 
+  /**
+   * The flaky analysis of the tests that ran, before the store closes: verdicts stored, the few lines
+   * of what changed printed, the verdicts published live. A failure or a timeout is one warning; the
+   * previous verdicts stay and the run's outcome is untouched.
+   */
+  private async analyse(store: HistoryStore, run: RunRecord): Promise<void> {
+    if (!this.options.analysis || this.ran.length === 0) return
+    try {
+      const changes = await analyseRun(store, this.ran, run.seq, this.options.analysisTimeout)
+      for (const line of verdictLines(changes)) this.notices.info(line)
+      this.live?.verdicts([...changes.newlyFailing, ...changes.newlyFlaky, ...changes.recovered])
+    } catch (error) {
+      const problem = asFlakelineError(error, ErrorCodes.ANALYSIS_WORKER, 'the flaky analysis failed')
+      this.analysisProblem = problem
+      this.notices.warn(problem)
+    }
+  }
+
   private fail(error: unknown, code: FlakelineError['code'], context: string): void {
     const wrapped = asFlakelineError(error, code, context)
     this.failure ??= wrapped
     this.notices.warn(wrapped)
+  }
+
+  /** The stored verdicts of a file's tests that are not `stable`, for live frames (only when streaming). */
+  private knownVerdicts(result: FileResult): Map<string, KnownVerdict> {
+    const known = new Map<string, KnownVerdict>()
+    if (!this.live || !this.store || this.failure) return known
+    try {
+      for (const verdict of this.store.analysis.verdictsOfFile(result.fileId)) {
+        if (verdict.verdict !== 'stable') known.set(verdict.test, { verdict: verdict.verdict, confidence: verdict.confidence })
+      }
+    } catch {
+      // No verdicts to show; recording goes on.
+    }
+    return known
   }
 
   /** Whether recording still works (no store problem so far). */
@@ -177,10 +214,11 @@ export class RunRecorder {
     // looking like one flaky test): they are told apart before anything sees them.
     const tests = withDistinctNames(file.tests)
     const result = tests === file.tests ? file : fileResultWith(file, tests)
-    this.live?.fileFinished(result)
+    this.live?.fileFinished(result, this.knownVerdicts(result))
     this.count(result)
     this.recordedFiles.add(result.fileId)
     this.timings.push({ fileId: result.fileId, path: result.path, startedAt: result.startedAt, durationMs: result.durationMs })
+    this.ran.push({ fileId: result.fileId, path: result.path, tests: result.tests.map((test) => ({ name: test.name, status: test.status })) })
     this.startups.push({ fileId: result.fileId, startedAt: result.startedAt, durationMs: result.durationMs, overheadMs: result.overheadMs ?? 0, firstOnWorker: result.firstOnWorker === true })
     this.queue.push(result)
     this.queuedTests += result.tests.length
@@ -262,9 +300,10 @@ export class RunRecorder {
     await this.ready
     const store = this.store
     let run = this.run
-    // The sequencer's split decision (taken even when recording failed, so it never leaks into a later run).
+    // The sequencer's split decision and changes (taken even when recording failed, so they never leak into a later run).
     const split = takeSplit(this.options.root)
     split?.touch?.()
+    const changedSince = takeChanges(this.options.root)
     if (store && run && !this.failure) {
       run = { ...run, ...this.totals, status, endedAt, durationMs: Math.max(0, endedAt - run.startedAt) }
       if (split && run.shard) {
@@ -275,19 +314,24 @@ export class RunRecorder {
       if (deadlines) run.deadlines = deadlines
       const startup = workerStartup(this.startups, run.workers, { startedAt: run.startedAt, endedAt })
       if (startup) run.startup = startup
+      if (changedSince) run.changedSince = changedSince
       this.run = run
       for (const miss of deadlines?.missed ?? []) {
         this.notices.info(`${miss.fileId} missed its deadline: finished at ${describeDuration(miss.finishedMs)}, deadline ${describeDuration(miss.deadlineMs)}`)
       }
       try {
         const last = lastFiles.map((file) => fileRecord(file, run!.seq))
-        await store.finishRun(last, run, this.recordedFiles).catch(async (error: unknown) => {
+        const order = this.timings
+          .slice()
+          .sort((a, b) => a.startedAt - b.startedAt)
+          .map((timing) => timing.fileId)
+        await store.finishRun(last, run, this.recordedFiles, order).catch(async (error: unknown) => {
           // The run's end must not be lost to one file the store refuses: write the files apart, then the end.
           if (last.length === 0) throw error
           let lost: unknown = null
           await this.recordBatch(store, last).catch((refused: unknown) => (lost = refused))
           // Throws when the store itself is failing; then the run's end is lost and warned as such.
-          await store.finishRun([], run!, this.recordedFiles)
+          await store.finishRun([], run!, this.recordedFiles, order)
           if (lost) this.refused(last.map((file) => file.fileId), last.length, lost)
         })
         if (run.seq % COMPACT_EVERY_RUNS === 0) await store.compact()
@@ -300,6 +344,7 @@ export class RunRecorder {
         if (this.totals.failed) parts.push(`${this.totals.failed} failed`)
         if (this.totals.flaky) parts.push(`${this.totals.flaky} passed on retry`)
         this.notices.info(`recorded run ${run.id} (${parts.join(', ')}) in ${where}`)
+        await this.analyse(store, run)
       }
     }
     // The store first: a `serve` dashboard kept up after the run (see keepDashboardUp) holds the end of
@@ -310,6 +355,7 @@ export class RunRecorder {
       : null
     if (this.failure && this.options.strict) throw this.failure
     if (this.skippedFiles && this.options.strict) throw this.skippedFiles
+    if (this.analysisProblem && this.options.strict) throw this.analysisProblem
     if (liveProblem && this.options.strict) throw liveProblem
     return this.failure ? null : run
   }

@@ -1,3 +1,4 @@
+import type { Verdict } from '../verdicts/types.js'
 import type { FileResult, RunStart } from '../core/run-recorder.js'
 import type { DeadlineReport, RunStatus, ShardInfo, TestRecord } from '../records.js'
 
@@ -117,6 +118,26 @@ export function flakyPayload(origin: LiveOrigin, file: FileResult, test: TestRec
     attempts: test.attempts,
     attemptOutcomes: test.attemptOutcomes,
     retryErrors: test.retryErrors,
+  }
+}
+
+/** A test's stored verdict, shown beside it in a live run. */
+export interface KnownVerdict {
+  verdict: Verdict['verdict']
+  confidence: number
+}
+
+/** A verdict that changed with a run's analysis: what it is, how sure, and its strongest evidence. */
+export function verdictPayload(origin: LiveOrigin, verdict: Verdict) {
+  return {
+    run: origin.run,
+    publisher: origin.publisher,
+    shard: origin.shard,
+    fileId: verdict.fileId,
+    name: verdict.test,
+    verdict: verdict.verdict,
+    confidence: verdict.confidence,
+    evidence: verdict.evidence.slice(0, 3).map((evidence) => ({ signal: evidence.signal, value: evidence.value, detail: evidence.detail })),
   }
 }
 

@@ -21,6 +21,8 @@ import {
 import { liveRunKey } from './live-run-key.js'
 import { openLiveSink, type LiveSink } from './live-sinks.js'
 import { passedOnRetry } from '../evidence/outcomes.js'
+import type { Verdict } from '../verdicts/types.js'
+import { verdictPayload, type KnownVerdict } from './live-frames.js'
 
 /**
  * The reporter's side of live streaming: turns what the recorder sees into frames on the `run`,
@@ -99,18 +101,30 @@ export class LivePublisher {
     this.send('run', 'file.start', fileStartPayload(this.origin, file, lane, Date.now()))
   }
 
-  /** A file finished: one `test` frame per test, then the `file` frame, then flaky evidence. */
-  fileFinished(result: FileResult): void {
+  /**
+   * A file finished: one `test` frame per test (with its stored verdict when it has one, so a live
+   * run marks known-flaky tests as they finish), then the `file` frame, then flaky evidence.
+   */
+  fileFinished(result: FileResult, known: ReadonlyMap<string, KnownVerdict> = new Map()): void {
     const lane = this.lanes.get(result.fileId) ?? null
     if (lane !== null) {
       this.busyLanes.delete(lane)
       this.lanes.delete(result.fileId)
     }
-    for (const test of result.tests) this.send('results', 'test', testPayload(this.origin, result, test))
+    for (const test of result.tests) {
+      const payload = testPayload(this.origin, result, test)
+      const verdict = known.get(test.name)
+      this.send('results', 'test', verdict ? { ...payload, known: verdict } : payload)
+    }
     this.send('results', 'file', filePayload(this.origin, result, lane))
     for (const test of result.tests) {
       if (passedOnRetry(test)) this.send('analysis', 'flaky', flakyPayload(this.origin, result, test))
     }
+  }
+
+  /** The verdicts that changed with this run's analysis, on the `analysis` channel. */
+  verdicts(verdicts: readonly Verdict[]): void {
+    for (const verdict of verdicts) this.send('analysis', 'verdict', verdictPayload(this.origin, verdict))
   }
 
   /** Console output of a test or file. */

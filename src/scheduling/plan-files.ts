@@ -3,6 +3,7 @@ import { assumedDurationMs, failureProbability, pessimisticDurationMs, type Suit
 import type { Plan, PlanFile, PlannedFile, PolicyName, PredictedMiss } from './plan-types.js'
 import { simulateOrder } from './worker-pool-simulation.js'
 import type { WorkerStartup } from '../records.js'
+import type { FlakyPlacement } from '../config/options.js'
 import type { Policy, PolicyContext } from './policies/_policy.js'
 import { autoPolicy } from './policies/auto.js'
 import { earliestDeadlineFirst, fixedPriority, leastLaxityFirst } from './policies/deadlines.js'
@@ -34,6 +35,8 @@ export interface PlanSettings {
   explain?: boolean
   /** What starting workers costs (`predictedStartup`): each file pays `perFileMs`, each worker `perWorkerMs` before its first file. */
   startup?: WorkerStartup | null
+  /** Where files with a `flaky` verdict go (default `last`). */
+  flakyPlacement?: FlakyPlacement
 }
 
 /** The numbers every policy reads, computed once. */
@@ -45,11 +48,15 @@ export function policyContext(files: readonly PlanFile[], settings: PlanSettings
   const probabilities = new Float64Array(count)
   for (let i = 0; i < count; i++) {
     const file = files[i]!
-    const duration = assumedDurationMs(file.evidence, settings.suite) + perFileMs
+    // A known-flaky file is paid once per expected attempt (its retries), in packing and simulation.
+    const attempts = file.verdict?.kind === 'flaky' ? Math.max(1, file.verdict.expectedAttempts) : 1
+    const duration = (assumedDurationMs(file.evidence, settings.suite) + perFileMs) * attempts
     durations[i] = duration
     // Only deadlines read the pessimistic duration; other files keep the assumed one.
     pessimistic[i] = file.deadlineMs === null ? duration : Math.max(duration, pessimisticDurationMs(file.evidence, settings.suite))
-    probabilities[i] = failureProbability(file.evidence, file.change, settings.suite, duration)
+    // Failures a flaky verdict explains are no evidence of a real failure: such a file is judged as if
+    // its record were clean (its change since the last run still counts).
+    probabilities[i] = failureProbability(file.verdict?.kind === 'flaky' ? withoutFailures(file.evidence) : file.evidence, file.change, settings.suite, duration)
   }
   return { workers: Math.max(1, settings.workers), seed: settings.seed >>> 0, suite: settings.suite, durations, pessimistic, probabilities }
 }
@@ -61,7 +68,16 @@ export function policyContext(files: readonly PlanFile[], settings: PlanSettings
  */
 export function planFiles(files: readonly PlanFile[], settings: PlanSettings): Plan {
   const context = policyContext(files, settings)
-  const { order: indices, reason } = POLICY_FUNCTIONS[settings.policy](files, context)
+  const planned = POLICY_FUNCTIONS[settings.policy](files, context)
+  const placement = settings.flakyPlacement ?? 'last'
+  const indices = placeFlaky(planned.order, files, placement)
+  const reason = (index: number): string => {
+    const text = planned.reason(index)
+    const verdict = files[index]!.verdict
+    if (verdict?.kind !== 'flaky') return text
+    const where = placement === 'last' ? 'run after the others of its class' : placement === 'first' ? 'run before the others of its class' : 'left where its evidence puts it'
+    return `${text}; known flaky (${Math.round(verdict.confidence * 100)}%): its failures do not count as evidence, ${where} (flakyPlacement: ${placement})`
+  }
   const inOrder = new Float64Array(indices.length)
   for (let position = 0; position < indices.length; position++) inOrder[position] = context.durations[indices[position]!]!
   // Every worker starts up before its first file; that shifts all starts alike, so no policy's choice changes.
@@ -87,6 +103,32 @@ export function planFiles(files: readonly PlanFile[], settings: PlanSettings): P
     }
   })
   return { policy: settings.policy, workers: context.workers, seed: settings.policy === 'shuffle' ? context.seed : null, order, predictedMakespanMs: makespan, misses }
+}
+
+/** Evidence with its failures taken out: what a file would look like had its flaky failures not happened. */
+function withoutFailures(evidence: FileEvidence): FileEvidence {
+  return { ...evidence, lastStatus: evidence.ranRuns > 0 ? 'passed' : evidence.lastStatus, lastFailedSeq: 0, failureScore: 0, failedRuns: 0, flips: 0 }
+}
+
+/**
+ * Moves files with a `flaky` verdict to the end (`last`) or the start (`first`) of each stretch of
+ * files of one priority class, keeping every other order; files with a deadline stay where the
+ * policy put them, since moving them could miss it. `default` leaves the order alone.
+ */
+function placeFlaky(order: readonly number[], files: readonly PlanFile[], placement: FlakyPlacement): number[] {
+  if (placement === 'default' || !order.some((index) => files[index]!.verdict?.kind === 'flaky')) return order.slice()
+  const movable = (index: number) => files[index]!.verdict?.kind === 'flaky' && files[index]!.deadlineMs === null
+  const result: number[] = []
+  for (let start = 0; start < order.length; ) {
+    let end = start
+    while (end < order.length && files[order[end]!]!.priority === files[order[start]!]!.priority) end++
+    const stretch = order.slice(start, end)
+    const flaky = stretch.filter(movable)
+    const others = stretch.filter((index) => !movable(index))
+    result.push(...(placement === 'last' ? [...others, ...flaky] : [...flaky, ...others]))
+    start = end
+  }
+  return result
 }
 
 /** A plan file with only evidence: normal priority, no deadline, no change. */

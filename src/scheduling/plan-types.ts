@@ -24,6 +24,16 @@ export interface PlanFile {
   change: FileChange
   /** Which change, for the reason text: `src/cart.ts (same name)`; absent when unchanged. */
   changeReason?: string | null
+  /** The worst flaky verdict among the file's tests, after the last analysis; absent without one. */
+  verdict?: FileVerdictSummary | null
+}
+
+/** What the planner uses of a file's verdicts (see `FileVerdict` in the store). */
+export interface FileVerdictSummary {
+  kind: 'stable' | 'flaky' | 'failing' | 'recovered' | 'new'
+  confidence: number
+  /** The file is paid this many times (its flaky tests' expected retries). */
+  expectedAttempts: number
 }
 
 /** One file in a plan, with the reason it sits where it does. */

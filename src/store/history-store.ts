@@ -7,6 +7,7 @@ import { MAX_FILE_ID_BYTES, fileIdFits, testKey } from './test-key.js'
 import { FLAG_PARTIAL_DURATION, HistoryWindow } from './history-window.js'
 import { fileEvidence, type FileEvidence } from '../scheduling/file-evidence.js'
 import { PlanIndex, isStoredPlanIndex, packPlanIndex, unpackPlanIndex } from './plan-index.js'
+import { AnalysisStore } from './analysis-store.js'
 
 /** Schema of the records in the store; a store with a higher number is refused, not misread. */
 /**
@@ -161,8 +162,11 @@ export class HistoryStore {
   private readonly files: Database<StoredFile, string>
   private readonly tests: Database<StoredTest, [string, string]>
   private closed = false
+  private analysisStore: AnalysisStore | undefined
+  private readonly readOnly: boolean
 
-  private constructor(dir: string, root: RootDatabase, historyLimit: number) {
+  private constructor(dir: string, root: RootDatabase, historyLimit: number, readOnly = false) {
+    this.readOnly = readOnly
     this.dir = dir
     this.path = join(dir, STORE_FILE)
     this.root = root
@@ -172,6 +176,18 @@ export class HistoryStore {
     this.fileRecords = root.openDB<FileRecord, [string, number]>({ name: 'fileRecords', sharedStructuresKey: Symbol.for('structures') })
     this.files = root.openDB<StoredFile, string>({ name: 'files' })
     this.tests = root.openDB<StoredTest, [string, string]>({ name: 'tests' })
+  }
+
+  /** Verdicts, clusters, the meta-learner's state and the runs' file orders (see `AnalysisStore`). */
+  get analysis(): AnalysisStore {
+    this.ensureOpen()
+    return (this.analysisStore ??= new AnalysisStore({
+      root: this.root,
+      readOnly: this.readOnly,
+      meta: this.meta,
+      read: (what, read) => this.read(what, read),
+      write: (what, body) => this.write(what, body),
+    }))
   }
 
   /** Whether a store exists in `dir` (without creating one). */
@@ -196,7 +212,7 @@ export class HistoryStore {
         ignoreInGit(dir)
       }
       root = open({ path: file, maxDbs: 12, readOnly: options.readOnly ?? false })
-      const store = new HistoryStore(dir, root, options.historyLimit)
+      const store = new HistoryStore(dir, root, options.historyLimit, options.readOnly ?? false)
       store.checkSchema(options.readOnly ?? false)
       return store
     } catch (error) {
@@ -450,12 +466,13 @@ export class HistoryStore {
    * Closes a run in one transaction (one commit, where separate writes would each wait for one):
    * its last file results, the plan index entries of every file it recorded, and its run record.
    */
-  async finishRun(lastFiles: readonly FileRecord[], run: RunRecord, recordedFileIds: Iterable<string>): Promise<void> {
+  async finishRun(lastFiles: readonly FileRecord[], run: RunRecord, recordedFileIds: Iterable<string>, fileOrder: readonly string[] = []): Promise<void> {
     this.checkRecordable(lastFiles)
     await this.write(`the end of run ${run.id}`, () => {
       for (const record of lastFiles) this.applyFileRecord(record)
       this.applyPlanIndex(recordedFileIds)
       this.runs.put(run.seq, run)
+      this.analysis.putRunOrder(run.seq, fileOrder.filter(fileIdFits))
     })
   }
 
@@ -614,6 +631,11 @@ export class HistoryStore {
     )
   }
 
+  /** One file's detail record of run `seq`, if kept. */
+  fileRecord(fileId: string, seq: number): FileRecord | undefined {
+    return this.read(`a record of ${fileId}`, () => (fileIdFits(fileId) ? this.fileRecords.get([fileId, seq]) : undefined))
+  }
+
   /** The detail records of one run. */
   recordsOfRun(seq: number): FileRecord[] {
     return this.read(`the records of run ${seq}`, () => {
@@ -736,6 +758,7 @@ export class HistoryStore {
       }
       const projects = new Set<string>()
       this.meta.put('planIndex', packPlanIndex(this.evidenceFromWindows(projects), projects))
+      this.analysis.compact(oldest, (key) => this.tests.get(key) !== undefined)
       return { runsRemoved, fileRecordsRemoved, testsRemoved }
     })
     return { ...report, bytesBefore, bytesAfter: this.sizeOnDisk() }

@@ -176,8 +176,8 @@ export const planCommand: Command = {
         request = { root, fileIds: at.map((i) => request.fileIds[i]!), paths: at.map((i) => request.paths[i]!) }
       }
       const changed = options.gitChanges ? await changedPaths(root, latest ? { commit: latest.code.commit, changedFiles: latest.changedFiles } : null) : null
-      const files = planFilesOf(request, options, evidence, changed ? classifyChanges(request.paths, changed) : null, notices)
-      const plan = planFiles(files, { policy, workers, seed, suite: suiteModel(evidence.values()), startup })
+      const files = planFilesOf(request, options, evidence, changed ? classifyChanges(request.paths, changed) : null, notices, store.analysis.fileVerdicts())
+      const plan = planFiles(files, { policy, workers, seed, suite: suiteModel(evidence.values()), startup, flakyPlacement: options.flakyPlacement })
       const paths = new Map(request.fileIds.map((id, i) => [id, request.paths[i]!]))
       io.stdout(values.json ? `${JSON.stringify(planJson(plan, paths, evidence, split, shard, lastMisses), null, 2)}\n` : planText(plan, split, shard, lastMisses))
       return ExitCodes.OK

@@ -46,7 +46,7 @@ describe('bundle format', () => {
 
   test('every field of a stored run, file and test travels: a field added to the records fails to compile here until it does', async () => {
     // `Required<…>` makes these literals name every field the records have, optional ones included.
-    const test_: Required<TestRecord> = { name: 'a > works', status: 'passed', durationMs: 3, startedAt: T0 + 2, attempts: 2, attemptOutcomes: ['failed', 'passed'], retryErrors: ['boom'], failureMessage: null, location: { line: 4, column: 2 } }
+    const test_: Required<TestRecord> = { name: 'a > works', status: 'passed', durationMs: 3, startedAt: T0 + 2, attempts: 2, attemptOutcomes: ['failed', 'passed'], retryErrors: ['boom'], failureMessage: null, location: { line: 4, column: 2 }, timeoutMs: 5_000 }
     const file: Required<Omit<FileRecord, 'runSeq'>> = { fileId: 'web:tests/a.test.ts', project: 'web', path: 'tests/a.test.ts', status: 'passed', durationMs: 30, startedAt: T0 + 1, fileError: 'hook failed', tests: [test_], overheadMs: 12.5, firstOnWorker: true }
     const run: Required<Omit<RunRecord, 'seq' | 'parts'>> = {
       ...newRun({ id: 'full', status: 'passed', startedAt: T0, endedAt: T0 + 100, files: 1, tests: 1, passed: 1, flaky: 1, durationMs: 100, code: { commit: 'c'.repeat(40), dirty: true, branch: 'main', source: 'GITHUB_SHA' }, shard: { index: 1, count: 2 } }),
@@ -56,6 +56,7 @@ describe('bundle format', () => {
       split: { mode: 'plan', fingerprint: 'f'.repeat(64), filesListed: 2, unplanned: 0 },
       startup: { perWorkerMs: 40, perFileMs: 0 },
       changedFiles: { 'src/cart.ts': 'a'.repeat(40), 'src/gone.ts': '' },
+      changedSince: ['src/cart.ts', 'tests/cart.test.ts'],
     }
     const store = scratch.open(scratch.dir(), { historyLimit: 10 })
     const begun = await store.beginRun({ ...run, status: 'running' })

@@ -7,7 +7,7 @@ import { findPackageRoot, loadOptions } from '../../../src/config/load-options.j
 import { useScratch } from './_fixtures.js'
 
 const scratch = useScratch()
-const KNOWN = 'dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId, policy, deadlines, priorities, seed, workers, gitChanges, serve, hub, token, shardPlan'
+const KNOWN = 'dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId, policy, deadlines, priorities, seed, workers, gitChanges, serve, hub, token, shardPlan, analysis, analysisTimeout, flakyPlacement'
 const RUN_ID_RULE = 'must be 1 to 128 characters of letters, digits, ".", "_", ":" or "-"'
 
 function messagesOf(input: unknown): string[] {
@@ -126,6 +126,9 @@ describe('loadOptions', () => {
       deadlines: {},
       priorities: {},
       gitChanges: true,
+      analysis: true,
+      analysisTimeout: 30_000,
+      flakyPlacement: 'last',
       dir: join(root, 'from-file'),
       root,
       configFile: file,

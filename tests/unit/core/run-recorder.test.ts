@@ -75,7 +75,12 @@ describe('a full run through the real store', () => {
       flaky: 1,
       durationMs: 4_321,
     })
-    expect(notices.lines).toEqual([`flakeline: recorded run ${run!.id} (70 files, 102 tests, 7 failed, 1 passed on retry) in .flakeline`])
+    expect(notices.lines).toEqual([
+      `flakeline: recorded run ${run!.id} (70 files, 102 tests, 7 failed, 1 passed on retry) in .flakeline`,
+      // The analysis after the run: the test that passed on retry is flaky from its first run.
+      expect.stringMatching(/^flakeline: newly flaky: wobbles \(tests\/f03\.test\.ts, \d+%\)$/),
+      'flakeline: see `npx flakeline flaky` and `npx flakeline explain <test>`',
+    ])
 
     const store = scratch.open(join(root, '.flakeline'), { historyLimit: 200, readOnly: true })
     expect(store.listRuns()).toEqual([run])
@@ -225,7 +230,7 @@ describe('when flakeline is off or broken', () => {
     expect(recorder!.options.historyLimit).toBe(200)
     expect(notices.lines).toEqual([
       'flakeline: warning FLAKELINE_E_CONFIG: options.historyLimit must be an integer from 1 to 100000, got 0',
-      'flakeline: warning FLAKELINE_E_CONFIG: options: unknown option "colour" (known options: dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId, policy, deadlines, priorities, seed, workers, gitChanges, serve, hub, token, shardPlan)',
+      'flakeline: warning FLAKELINE_E_CONFIG: options: unknown option "colour" (known options: dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId, policy, deadlines, priorities, seed, workers, gitChanges, serve, hub, token, shardPlan, analysis, analysisTimeout, flakyPlacement)',
     ])
     expect(await recorder!.finish('passed')).toMatchObject({ seq: 1 })
     await expect(startRecording(root, { historyLimit: 0, strict: true }, START, () => {})).rejects.toMatchObject({

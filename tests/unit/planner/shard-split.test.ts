@@ -7,7 +7,7 @@ import { Notices } from '../../../src/core/notices.js'
 import { ErrorCodes } from '../../../src/errors.js'
 import { balanceShards } from '../../../src/scheduling/shards.js'
 import { formatShardPlan, makeShardPlan, readShardPlan, shardOf, unplannedShard, validateShardPlan } from '../../../src/sharding/shard-plan.js'
-import { takeSplit } from '../../../src/sharding/split-handoff.js'
+import { takeSplit } from '../../../src/core/run-handoff.js'
 import { fileRecord, recordRun, useScratch } from '../core/_fixtures.js'
 
 const scratch = useScratch()

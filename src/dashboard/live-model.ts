@@ -3,10 +3,19 @@
  * and in the browser bundle. Frames of every shard of one run (same `run` key) fold into one run.
  */
 
-/** Tests, failures and console lines kept per run, so a huge run cannot exhaust the page. */
-export const MODEL_LIMITS = { tests: 50_000, failures: 500, console: 500, runs: 20 }
+import type { VerdictKind } from '../verdicts/types.js'
+import { VERDICT_ORDER, verdictKey, type LiveVerdict } from './verdict-panel.js'
+
+/** Tests, failures, console lines and verdict changes kept per run, so a huge run cannot exhaust the page. */
+export const MODEL_LIMITS = { tests: 50_000, failures: 500, console: 500, runs: 20, verdicts: 2_000 }
 
 export type TestStatus = 'passed' | 'failed' | 'skipped' | 'todo'
+
+/** A test's stored verdict before the run, from the `known` field of its `test` frame. */
+export interface KnownMark {
+  verdict: VerdictKind
+  confidence: number
+}
 
 export interface LiveTest {
   fileId: string
@@ -18,6 +27,8 @@ export interface LiveTest {
   failureMessage: string | null
   location: { line: number; column: number } | null
   retryErrors: string[]
+  /** Its stored verdict before this run, when that was not `stable`. */
+  known: KnownMark | null
 }
 
 /** One file's run on one lane (a worker slot) of one shard. */
@@ -67,6 +78,10 @@ export interface RunView {
   tests: Map<string, LiveTest>
   failures: LiveTest[]
   flaky: FlakyEvidence[]
+  /** Tests that ran with a known `flaky` or `failing` verdict, by file and name (see `verdictKey`). */
+  knownRan: Map<string, LiveTest>
+  /** Verdicts this run's analysis changed, in arrival order. */
+  verdicts: LiveVerdict[]
   lanes: LaneSpan[]
   deadlineMisses: DeadlineMissView[]
   console: Array<{ stream: string; text: string; path: string | null }>
@@ -102,6 +117,11 @@ export class LiveModel {
   current: string | null = null
   /** Bumped on every change, so a renderer can skip frames that changed nothing. */
   version = 0
+  /**
+   * Live verdicts received so far, never reset: the page notes it when it reads the stored verdicts,
+   * and lays over them only the live ones that came after (see `panelVerdicts`).
+   */
+  verdictSeq = 0
 
   reset(): void {
     this.runs.clear()
@@ -126,6 +146,8 @@ export class LiveModel {
         tests: new Map(),
         failures: [],
         flaky: [],
+        knownRan: new Map(),
+        verdicts: [],
         lanes: [],
         deadlineMisses: [],
         console: [],
@@ -225,8 +247,12 @@ export class LiveModel {
         failureMessage: typeof payload.failureMessage === 'string' ? payload.failureMessage : null,
         location: location && typeof location.line === 'number' ? location : null,
         retryErrors: Array.isArray(payload.retryErrors) ? payload.retryErrors.filter((item): item is string => typeof item === 'string') : [],
+        known: knownOf(payload.known),
       }
       if (run.tests.size < MODEL_LIMITS.tests || previous) run.tests.set(key, test)
+      if (test.known && (test.known.verdict === 'flaky' || test.known.verdict === 'failing') && run.knownRan.size < MODEL_LIMITS.tests) {
+        run.knownRan.set(verdictKey(test.fileId, test.name), test)
+      }
       if (status === 'failed' && run.failures.length < MODEL_LIMITS.failures) run.failures.push(test)
     } else if (type === 'file') {
       run.filesDone++
@@ -251,8 +277,34 @@ export class LiveModel {
         attempts: num(payload.attempts) ?? 0,
         attemptOutcomes: Array.isArray(payload.attemptOutcomes) ? payload.attemptOutcomes.map(str) : [],
       })
+    } else if (type === 'verdict') {
+      const verdict = kindOf(payload.verdict)
+      const confidence = num(payload.confidence)
+      if (!verdict || confidence === null || run.verdicts.length >= MODEL_LIMITS.verdicts) return
+      const evidence = Array.isArray(payload.evidence) ? (payload.evidence as Payload[]) : []
+      run.verdicts.push({
+        fileId: str(payload.fileId),
+        name: str(payload.name),
+        verdict,
+        confidence,
+        evidence: evidence.filter((item) => item !== null && typeof item === 'object').map((item) => ({ signal: str(item.signal), value: num(item.value) ?? 0, detail: str(item.detail) })),
+        order: ++this.verdictSeq,
+      })
     } else if (type === 'deadline.miss') {
       this.addMiss(run, payload as unknown as DeadlineMissView)
     }
   }
+}
+
+function kindOf(value: unknown): VerdictKind | null {
+  return VERDICT_ORDER.includes(value as VerdictKind) ? (value as VerdictKind) : null
+}
+
+/** The `known` field of a `test` frame, when well formed. */
+function knownOf(value: unknown): KnownMark | null {
+  if (value === null || typeof value !== 'object') return null
+  const { verdict, confidence } = value as Payload
+  const kind = kindOf(verdict)
+  const sure = num(confidence)
+  return kind && sure !== null ? { verdict: kind, confidence: sure } : null
 }

@@ -79,6 +79,7 @@ export function recordedRunView(recorded: RecordedRun): RunView {
     failureMessage: failure.failureMessage,
     location: failure.location,
     retryErrors: [],
+    known: null,
   }))
   const flaky: FlakyEvidence[] = recorded.flaky.map((test) => ({
     fileId: test.fileId,
@@ -100,6 +101,8 @@ export function recordedRunView(recorded: RecordedRun): RunView {
     tests: new Map(),
     failures,
     flaky,
+    knownRan: new Map(),
+    verdicts: [],
     lanes: recordedLanes(recorded.files),
     deadlineMisses: run.deadlineMisses.map((miss) => ({ fileId: miss.file, deadlineMs: miss.deadlineMs, finishedMs: miss.finishedMs })),
     console: [],

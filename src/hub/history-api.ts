@@ -6,6 +6,8 @@ import type { RecordedRun } from '../dashboard/recorded-run.js'
 import { runSummary } from '../cli/commands/stats.js'
 import { HistoryStore } from '../store/history-store.js'
 import { passedOnRetry } from '../evidence/outcomes.js'
+import { MAX_VERDICTS } from '../dashboard/verdict-panel.js'
+import { kindsOf, noVerdicts, verdictList } from './verdict-list.js'
 
 /** Tests walked at most for the flaky list, so one request stays quick on a huge store. */
 const MAX_TESTS_SCANNED = 50_000
@@ -97,8 +99,14 @@ export class HistoryApi {
   answer(url: URL): ApiAnswer {
     try {
       const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent)
-      const store = this.open()
       const [resource, id, more] = parts
+      if (resource === 'verdicts' && id === undefined) {
+        const kinds = kindsOf(url)
+        const limit = limitOf(url, MAX_VERDICTS, MAX_VERDICTS)
+        const store = this.open()
+        return { status: 200, body: store ? verdictList(store, kinds, limit) : noVerdicts(kinds) }
+      }
+      const store = this.open()
       if (!store) return this.empty(resource, id)
       if (resource === 'runs' && id === undefined) {
         const runs = store.listRuns()

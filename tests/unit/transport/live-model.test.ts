@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { LiveModel, runStatus } from '../../../src/dashboard/live-model.js'
+import { verdictKey } from '../../../src/dashboard/verdict-panel.js'
 
 const origin = (shard: number | null = null) => ({ run: 'ci-7', publisher: `p${shard ?? 0}`, shard: shard === null ? null : { index: shard, count: 2 } })
 
@@ -51,6 +52,46 @@ describe('the dashboard model', () => {
     expect(run.gaps).toBe(3)
     expect(run.consoleDropped).toBe(12)
     expect(run.counts).toEqual({ passed: 0, failed: 0, skipped: 0, todo: 0 })
+  })
+
+  test('marks tests that ran with a known flaky or failing verdict, once per test, as they finish', () => {
+    const model = new LiveModel()
+    model.apply('run', 'run.start', { ...origin(), runner: 'vitest', runnerVersion: '4', startedAt: 1 })
+    model.apply('results', 'test', test_('wobbles', 'passed', null, { attempts: 2, known: { verdict: 'flaky', confidence: 0.93 } }))
+    model.apply('results', 'test', test_('shaky', 'failed', null, { known: { verdict: 'flaky', confidence: 0.6 } }))
+    model.apply('results', 'test', test_('broken', 'failed', null, { known: { verdict: 'failing', confidence: 0.8 } }))
+    model.apply('results', 'test', test_('young', 'passed', null, { known: { verdict: 'new', confidence: 1 } }))
+    model.apply('results', 'test', test_('odd', 'failed', null, { known: { verdict: 'haunted', confidence: 2 } }))
+    model.apply('results', 'test', test_('plain', 'failed'))
+    const run = model.runs.get('ci-7')!
+    expect(Array.from(run.knownRan.values(), (test) => [test.name, test.status, test.attempts, test.known])).toEqual([
+      ['wobbles', 'passed', 2, { verdict: 'flaky', confidence: 0.93 }],
+      ['shaky', 'failed', 1, { verdict: 'flaky', confidence: 0.6 }],
+      ['broken', 'failed', 1, { verdict: 'failing', confidence: 0.8 }],
+    ])
+    expect(run.knownRan.has(verdictKey('tests/a.test.js', 'wobbles'))).toBe(true)
+    // Every failure keeps what was known of it: the page tells a known-flaky failure from a new one.
+    expect(run.failures.map((test) => [test.name, test.known?.verdict ?? null])).toEqual([
+      ['shaky', 'flaky'],
+      ['broken', 'failing'],
+      ['odd', null],
+      ['plain', null],
+    ])
+    expect(run.tests.get('p0\u0000tests/a.test.js\u0000young')?.known).toEqual({ verdict: 'new', confidence: 1 })
+  })
+
+  test('keeps the verdicts a run changed, numbered in arrival order across runs and resets', () => {
+    const model = new LiveModel()
+    const verdict = (run: string, name: string, kind: string, extra: Record<string, unknown> = {}) =>
+      model.apply('analysis', 'verdict', { run, publisher: 'p0', shard: null, fileId: 'tests/a.test.js', name, verdict: kind, confidence: 0.9, evidence: [{ signal: 'passedOnRetry', value: 1, detail: 'passed on retry in 2 of 3 runs' }, null], ...extra })
+    verdict('r1', 'wobbles', 'flaky')
+    verdict('r1', 'broken', 'failing', { evidence: 'none' })
+    verdict('r1', 'odd', 'haunted')
+    verdict('r1', 'odd', 'flaky', { confidence: 'high' })
+    model.reset()
+    verdict('r2', 'wobbles', 'recovered')
+    expect(model.verdictSeq).toBe(3)
+    expect(model.runs.get('r2')!.verdicts).toEqual([{ fileId: 'tests/a.test.js', name: 'wobbles', verdict: 'recovered', confidence: 0.9, evidence: [{ signal: 'passedOnRetry', value: 1, detail: 'passed on retry in 2 of 3 runs' }], order: 3 }])
   })
 
   test('reset forgets everything (a restarted hub numbers from 1 again)', () => {

@@ -99,10 +99,11 @@ function classMembers(files: readonly PlanFile[]): Array<{ rank: number; deadlin
 
 /** One class laid out for several workers. */
 interface ClassLayout {
-  rank: number
   deadlines: number[]
   /** The candidate fail-fast prefix: likely files by probability per second. */
   likely: number[]
+  /** The files without a deadline as they follow an empty prefix. */
+  tail: Int32Array
 }
 
 /** `group` of a file with a deadline: placed by deadline, never moved by the rules below. */
@@ -155,41 +156,41 @@ function severalWorkers(
   const layouts: ClassLayout[] = classes.map(({ rank, deadlines, rest }) => {
     const candidates: number[] = []
     for (const i of rest) if (isLikely[i]) candidates.push(i)
-    return { rank, deadlines, likely: byKeyDescending(files, candidates, ratio) }
+    const likely = byKeyDescending(files, candidates, ratio)
+    // Everything after an empty prefix: the long files, the likely short ones, the other short ones.
+    // A prefix's files are skipped in it, so one list serves every prefix tried.
+    const tail = new Int32Array(rest.length)
+    let size = 0
+    for (let at = 0; at < firstShort; at++) {
+      const index = allByLength[at]!
+      if (group[index] === rank) tail[size++] = index
+    }
+    for (const index of likely) if (durations[index]! <= longMs) tail[size++] = index
+    for (let at = firstShort; at < count; at++) {
+      const index = allByLength[at]!
+      if (group[index] === rank && !isLikely[index]) tail[size++] = index
+    }
+    return { deadlines, likely, tail }
   })
 
   // `stamp[i] === trial` marks the prefix being tried (or placed), without clearing between trials.
   const stamp = new Uint32Array(count)
   let trial = 0
-  /** Class `layout`'s files after its prefix, in order: the long ones, the likely short ones, the other short ones. */
-  const afterPrefix = ({ rank, likely }: ClassLayout, visit: (index: number, role: number) => void): void => {
-    for (let at = 0; at < firstShort; at++) {
-      const index = allByLength[at]!
-      if (group[index] === rank && stamp[index] !== trial) visit(index, LONG)
-    }
-    for (const index of likely) if (durations[index]! <= longMs && stamp[index] !== trial) visit(index, PACKED)
-    for (let at = firstShort; at < count; at++) {
-      const index = allByLength[at]!
-      if (group[index] === rank && !isLikely[index]) visit(index, PACKED)
-    }
-  }
-
   const pool = new WorkerPoolSimulation(workers)
   const order: number[] = []
   /** The run's makespan with the first `prefix` likely files of class `c` first, later classes without a prefix. */
   const makespanWith = (c: number, prefix: number): number => {
     trial++
     const run = pool.clone()
-    const dispatch = (index: number): void => void run.dispatch(durations[index]!)
-    const { likely } = layouts[c]!
+    const { likely, tail } = layouts[c]!
     for (let i = 0; i < prefix; i++) {
       stamp[likely[i]!] = trial
-      dispatch(likely[i]!)
+      run.dispatch(durations[likely[i]!]!)
     }
-    afterPrefix(layouts[c]!, dispatch)
+    for (let i = 0; i < tail.length; i++) if (stamp[tail[i]!] !== trial) run.dispatch(durations[tail[i]!]!)
     for (let later = c + 1; later < layouts.length; later++) {
-      layouts[later]!.deadlines.forEach(dispatch)
-      afterPrefix(layouts[later]!, dispatch)
+      for (const index of layouts[later]!.deadlines) run.dispatch(durations[index]!)
+      for (const index of layouts[later]!.tail) run.dispatch(durations[index]!)
     }
     return run.makespan
   }
@@ -225,10 +226,11 @@ function severalWorkers(
       roles[likely[i]!] = RUN_EARLY
     }
     for (let i = prefix; i < likely.length; i++) heldBack[likely[i]!] = 1
-    afterPrefix(layout, (index, role) => {
+    for (const index of layout.tail) {
+      if (stamp[index] === trial) continue
       order.push(index)
-      roles[index] = role
-    })
+      roles[index] = durations[index]! > longMs ? LONG : PACKED
+    }
     // Later classes start from where this one leaves the workers; after the last one nothing is tried.
     if (c < layouts.length - 1) for (let i = placedFrom; i < order.length; i++) pool.dispatch(durations[order[i]!]!)
   })

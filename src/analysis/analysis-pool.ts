@@ -10,7 +10,7 @@ import type { ErrorCode } from '../errors.js'
 import { checkSeries } from './series-input.js'
 import { _checkGrid, type FailureEdge, type FailureGrid } from './failure-edges.js'
 import { _checkPacked, type HistoryMeasures, type PackedHistories } from './history-signals.js'
-import { decodeEdges, decodeMeasures, packHistoryChunk, type EdgeTask } from './history-task.js'
+import { decodeEdges, decodeMeasures, historyChunk, sharedHistories, type EdgeTask } from './history-task.js'
 
 /** Options of {@link AnalysisPool}. */
 export interface AnalysisPoolOptions {
@@ -178,9 +178,10 @@ export class AnalysisPool {
     const sizes = Array.from({ length: count }, (_, k) => histories.offsets[k + 1]! - histories.offsets[k]!)
     const grid = options.clusters
     if (count === 0 && (grid === undefined || grid.positions.length === 0)) return { measures, edges }
+    const shared = sharedHistories(histories)
     await this.dispatch((cancel) => {
       const jobs: Job[] = chunkRanges(sizes, this.threads * CHUNKS_PER_THREAD).map(([from, to]) => ({
-        ...packHistoryChunk(histories, from, to, this.wasmPath, cancel),
+        ...historyChunk(shared, from, to, this.wasmPath, cancel),
         name: 'measureHistories',
         accept: (result: Float64Array) => {
           for (let k = 0; k < to - from; k++) measures[from + k] = decodeMeasures(result, k)

@@ -40,12 +40,11 @@ export default function analyseChunk(task: ChunkTask): ChunkResult {
 export function measureHistories(task: HistoryChunkTask): ChunkResult {
   try {
     const kernels = activateKernels(task.wasmPath)
-    const count = task.histories.offsets.length - 1
-    const values = new Float64Array(count * MEASURE_FIELDS)
+    const values = new Float64Array((task.to - task.from) * MEASURE_FIELDS)
     const scratch = new HistoryScratch(task.histories.fileCount)
-    for (let k = 0; k < count; k++) {
+    for (let k = task.from; k < task.to; k++) {
       if (Atomics.load(task.cancel, 0) !== 0) return { cancelled: true }
-      encodeMeasures(_measureHistory(kernels, task.histories, k, scratch), values, k)
+      encodeMeasures(_measureHistory(kernels, task.histories, k, scratch, task.messageBase), values, k - task.from)
     }
     return move(values) as Float64Array
   } catch (error) {

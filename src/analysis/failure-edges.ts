@@ -30,7 +30,7 @@ export const MIN_EDGE_SIMILARITY = 0.5
 /** Band of the DTW: a failure one run apart (another shard, a re-run) still matches. */
 export const EDGE_BAND = 1
 /** A run where more tests failed than this (everything broke) says nothing about which fail together. */
-export const MAX_FAILURES_PER_RUN = 200
+export const MAX_FAILURES_PER_RUN = 100
 /** At most this many pairs are compared; the pairs sharing the most failing runs go first. */
 export const MAX_PAIRS = 200_000
 
@@ -53,18 +53,25 @@ export function _failureEdges(kernels: Kernels, grid: FailureGrid): FailureEdge[
   for (let t = 0; t < tests; t++) {
     for (let p = grid.offsets[t]!; p < grid.offsets[t + 1]!; p++) failingAt[grid.positions[p]!]!.push(t)
   }
-  // Candidate pairs: failing in the same run or one run apart, counted by shared runs.
+  // Candidate pairs: failing in the same run or one run apart, counted by such runs. A failure
+  // the band cannot pair costs 1, so the DTW distance is at least fa + fb - 2·shared: pairs
+  // whose shared count cannot reach the least similarity are never compared.
   const shared = new Map<number, number>()
   for (let run = 0; run < grid.length; run++) {
     const here = failingAt[run]!
     if (here.length > MAX_FAILURES_PER_RUN) continue
     const next = run + 1 < grid.length && failingAt[run + 1]!.length <= MAX_FAILURES_PER_RUN ? failingAt[run + 1]! : []
     for (let i = 0; i < here.length; i++) {
-      for (let j = i + 1; j < here.length; j++) bump(shared, here[i]!, here[j]!, tests, 2)
-      for (const other of next) if (other !== here[i]) bump(shared, here[i]!, other, tests, 1)
+      for (let j = i + 1; j < here.length; j++) bump(shared, here[i]!, here[j]!, tests)
+      for (const other of next) if (other !== here[i]) bump(shared, here[i]!, other, tests)
     }
   }
-  let pairs = [...shared.entries()]
+  const failures = (t: number): number => grid.offsets[t + 1]! - grid.offsets[t]!
+  let pairs = [...shared.entries()].filter(([key, count]) => {
+    const x = Math.floor(key / tests)
+    const total = failures(x) + failures(key % tests)
+    return (2 * count) / total >= MIN_EDGE_SIMILARITY
+  })
   if (pairs.length > MAX_PAIRS) pairs = pairs.sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, MAX_PAIRS)
   pairs.sort((x, y) => x[0] - y[0])
   const edges: FailureEdge[] = []
@@ -94,7 +101,7 @@ export function _failureEdges(kernels: Kernels, grid: FailureGrid): FailureEdge[
   return edges
 }
 
-function bump(shared: Map<number, number>, i: number, j: number, tests: number, by: number): void {
+function bump(shared: Map<number, number>, i: number, j: number, tests: number): void {
   const key = i < j ? i * tests + j : j * tests + i
-  shared.set(key, (shared.get(key) ?? 0) + by)
+  shared.set(key, (shared.get(key) ?? 0) + 1)
 }

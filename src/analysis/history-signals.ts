@@ -26,9 +26,16 @@ export interface PackedHistories {
   codes: Int32Array
   /** 1 where the test or a source linked to it changed since the previous run. */
   changed: Uint8Array
-  /** Failure message per observation (null for passes without a failed attempt). */
-  messages: (string | null)[]
-  /** Observation i's earlier files are before[beforeOffsets[i]..beforeOffsets[i+1]). */
+  /** History k's newest failure messages, newest first, are messages[messageOffsets[k]..messageOffsets[k+1]). */
+  messageOffsets: Int32Array
+  messages: string[]
+  /** 1 where the run's order is known (only those runs count for order dependence). */
+  orderKnown: Uint8Array
+  /**
+   * Observation i's earlier files are before[beforeOffsets[i]..beforeOffsets[i+1]). The caller
+   * may keep only candidate files (those before the test in every failing run): the others
+   * cannot explain its failures.
+   */
   beforeOffsets: Int32Array
   /** File ids in [0, fileCount). */
   before: Int32Array
@@ -60,9 +67,9 @@ export interface HistoryMeasures {
   betaB: number
   /** Posterior probability that the failure rate lies in [{@link INTERMITTENT_LOW}, {@link INTERMITTENT_HIGH}]. */
   intermittent: number
-  /** Failures in the window of {@link STEP_WINDOW} runs ending at the newest failure (0 when it is old). */
+  /** Failures in the window of {@link STEP_WINDOW} runs ending at the newest failure. */
   stepFailures: number
-  /** Least DTW distance from that window to any earlier window, per failure in it, at most 1; NaN without earlier windows. */
+  /** Least DTW distance from that window to any window before its block of failures, per failure in it, at most 1; NaN without such windows. */
   stepNovelty: number
   /** The longest run of consecutive failures in that window, over its failures. */
   stepContiguity: number
@@ -74,7 +81,7 @@ export interface HistoryMeasures {
   hourWidth: number
   hourFailures: number
   hourRuns: number
-  /** log10 of Fisher's exact p-value for that gathering, times the windows tried (Bonferroni); 0 = nothing. */
+  /** log10 of Fisher's exact p-value for that gathering, times the windows it was chosen from (Bonferroni); 0 = nothing. */
   hourLog10P: number
   /** Messages compared (the newest {@link MESSAGES}), their mean normalised token edit distance (NaN below 2). */
   messages: number
@@ -95,7 +102,7 @@ export interface HistoryMeasures {
   maxTimeoutRatio: number
   /** The file that ran before the test in every failing run and explains its failures best, -1 when none. */
   orderFile: number
-  /** Runs with that file before, and failures among them; runs without it, and failures among them. */
+  /** Runs with that file before, and failures among them; runs without it, and failures among them (runs of unknown order left out). */
   orderWith: number
   orderWithFailed: number
   orderWithout: number
@@ -184,29 +191,35 @@ export class HistoryScratch {
 export function _checkPacked(h: PackedHistories): void {
   if (typeof h !== 'object' || h === null) throw inputError('histories must be packed histories')
   const total = h.offsets[h.offsets.length - 1] ?? 0
-  for (const name of ['failed', 'attempts', 'durations', 'timeouts', 'startedAt', 'codes', 'changed'] as const) {
+  for (const name of ['failed', 'attempts', 'durations', 'timeouts', 'startedAt', 'codes', 'changed', 'orderKnown'] as const) {
     if (!ArrayBuffer.isView(h[name]) || h[name].length !== total) throw inputError(`histories.${name} must hold one value per observation (${total})`)
   }
-  if (!Array.isArray(h.messages) || h.messages.length !== total) throw inputError(`histories.messages must hold one entry per observation (${total})`)
+  if (!(h.messageOffsets instanceof Int32Array) || h.messageOffsets.length !== h.offsets.length) throw inputError('histories.messageOffsets must hold one offset per history, and one more')
+  if (!Array.isArray(h.messages) || h.messages.length !== h.messageOffsets[h.messageOffsets.length - 1]) throw inputError('histories.messages must end where messageOffsets does')
   if (h.beforeOffsets.length !== total + 1) throw inputError(`histories.beforeOffsets must hold ${total + 1} offsets`)
   if (!Number.isInteger(h.fileCount) || h.fileCount < 0) throw inputError('histories.fileCount must be a non-negative integer')
 }
 
+// Recency weights 2^(-age / half-life) for the ages a window can have, computed once.
+const WEIGHTS = new Map<number, Float64Array>()
 function weight(age: number, halfLife: number): number {
-  return Math.pow(2, -age / halfLife)
+  let table = WEIGHTS.get(halfLife)
+  if (!table) WEIGHTS.set(halfLife, (table = Float64Array.from({ length: 4096 }, (_, a) => Math.pow(2, -a / halfLife))))
+  return age < table.length ? table[age]! : Math.pow(2, -age / halfLife)
 }
 
 /**
  * Measures history k of `h` with the kernels (DTW of outcome windows, autocorrelation for the
  * period, edit distance between tokenised messages, Rosenstein's exponent and the attractor class
- * of the durations) and plain counting for the rest. @internal
+ * of the durations) and plain counting for the rest. `h.messages` starts at message
+ * `messageBase` of the whole batch. @internal
  */
-export function _measureHistory(kernels: Kernels, h: PackedHistories, k: number, scratch: HistoryScratch): HistoryMeasures {
+export function _measureHistory(kernels: Kernels, h: PackedHistories, k: number, scratch: HistoryScratch, messageBase = 0): HistoryMeasures {
   kernels.begin()
   const from = h.offsets[k]!
   const n = h.offsets[k + 1]! - from
   const outcomesPtr = kernels.reserve(n * 8)
-  const m: HistoryMeasures = emptyMeasures(n)
+  const m: HistoryMeasures = _emptyMeasures(n)
   if (n === 0) return m
 
   // Outcome counts, recency weights, definitive evidence and transitions in one pass.
@@ -286,33 +299,24 @@ export function _measureHistory(kernels: Kernels, h: PackedHistories, k: number,
     }
   }
   if (m.failures >= 3) measureHours(h, from, n, m)
-  measureMessages(kernels, h, from, n, m)
+  measureMessages(kernels, h, k, messageBase, m)
   measureDurations(kernels, h, from, n, m)
   if (m.failures >= 2) measureOrder(h, from, n, m, scratch)
   return m
 }
 
-function emptyMeasures(runs: number): HistoryMeasures {
-  const m = Object.fromEntries(MEASURE_KEYS.map((key) => [key, 0])) as unknown as HistoryMeasures
-  m.runs = runs
-  m.mixedCode = -1
-  m.stepNovelty = NaN
-  m.period = NaN
-  m.hourFrom = NaN
-  m.messageDiversity = NaN
-  m.durationKind = -1
-  m.exponent = NaN
-  m.determinism = NaN
-  m.durationCv = NaN
-  m.orderFile = -1
-  m.firstFailure = -1
-  m.lastFailure = -1
-  m.expectedAttempts = 1
-  m.betaA = 0.5
-  m.betaB = 0.5
-  m.preStreakA = 0.5
-  m.preStreakB = 0.5
-  return m
+/** Measures of a history with no readings yet. @internal */
+export function _emptyMeasures(runs: number): HistoryMeasures {
+  // One literal, so every measures object shares a shape.
+  return {
+    runs, failures: 0, passedOnRetry: 0, passedOnRetryWeighted: 0, mixedStates: 0, mixedWeighted: 0, mixedCode: -1, flipRate: 0, flips: 0,
+    failureShare: 0, entropy: 0, betaA: 0.5, betaB: 0.5, intermittent: 0, stepFailures: 0, stepNovelty: NaN, stepContiguity: 0, period: NaN,
+    periodStrength: 0, hourFrom: NaN, hourWidth: 0, hourFailures: 0, hourRuns: 0, hourLog10P: 0, messages: 0, messageDiversity: NaN,
+    timeoutMessages: 0, durationKind: -1, exponent: NaN, determinism: NaN, durationCv: NaN, timedRuns: 0, nearTimeoutRuns: 0,
+    nearTimeoutShare: 0, maxTimeoutRatio: 0, orderFile: -1, orderWith: 0, orderWithFailed: 0, orderWithout: 0, orderWithoutFailed: 0,
+    orderLog10P: 0, transitions: 0, unchangedTransitions: 0, unchangedShare: 0, streak: 0, streakDefinitive: 0, preStreakA: 0.5,
+    preStreakB: 0.5, lastBlock: 0, passesSince: 0, blockDefinitive: 0, fixChanged: 0, expectedAttempts: 1, firstFailure: -1, lastFailure: -1,
+  }
 }
 
 function binaryEntropy(p: number): number {
@@ -352,12 +356,14 @@ function measureStreaks(h: PackedHistories, from: number, n: number, states: Map
 
 /**
  * DTW between the window ending at the newest failure and every earlier window of the same
- * length. Scattered flips recur in some earlier window (a small distance); the first block of a
- * regression matches nothing before it (distance = its failures).
+ * length that ends before that failure's block of consecutive failures began. Scattered flips
+ * recur in some earlier window (a small distance); the block of a regression, long or short,
+ * recent or fixed, matches nothing before it (distance = its failures).
  */
 function measureStep(kernels: Kernels, ptr: number, outcomes: Float64Array, n: number, m: HistoryMeasures): void {
   const end = m.lastFailure
-  if (n - 1 - end >= 2 * STEP_WINDOW) return
+  let blockStart = end
+  while (blockStart > 0 && outcomes[blockStart - 1]) blockStart--
   const start = Math.max(0, end - STEP_WINDOW + 1)
   const length = end - start + 1
   let fails = 0
@@ -372,10 +378,10 @@ function measureStep(kernels: Kernels, ptr: number, outcomes: Float64Array, n: n
   }
   m.stepFailures = fails
   m.stepContiguity = longest / fails
-  if (start - length < 0) return
+  if (blockStart - length < 0) return
   const scratch = kernels.reserve((length + 1) * 16)
   let best = Infinity
-  for (let i = 0; i + length <= start && best > 0; i++) {
+  for (let i = 0; i + length <= blockStart && best > 0; i++) {
     const d = kernels.exports.dtw(ptr + start * 8, length, ptr + i * 8, length, STEP_BAND, best, scratch)
     if (d < best) best = d
   }
@@ -400,24 +406,45 @@ function measureHours(h: PackedHistories, from: number, n: number, m: HistoryMea
     failures += fails[hour]!
   }
   if (failures < 3) return
+  // For each width, the window with the largest excess of failures over what the overall rate
+  // predicts (in standard deviations) gets the exact test: a handful of hypergeometric tails.
   let best = 0
+  const rate = failures / total
   for (const width of HOUR_WIDTHS) {
+    let chosen = -1
+    let chosenScore = 0
+    let inRuns = 0
+    let inFails = 0
+    for (let j = 0; j < width; j++) {
+      inRuns += runs[j]!
+      inFails += fails[j]!
+    }
     for (let start = 0; start < 24; start++) {
-      let inRuns = 0
-      let inFails = 0
-      for (let j = 0; j < width; j++) {
-        inRuns += runs[(start + j) % 24]!
-        inFails += fails[(start + j) % 24]!
+      if (start > 0) {
+        inRuns += runs[(start + width - 1) % 24]! - runs[start - 1]!
+        inFails += fails[(start + width - 1) % 24]! - fails[start - 1]!
       }
-      if (inRuns === 0 || inRuns === total || inFails * total <= failures * inRuns) continue
-      const log10p = hypergeometricUpperLog10(total, failures, inRuns, inFails)
-      if (log10p < best) {
-        best = log10p
-        m.hourFrom = start
-        m.hourWidth = width
-        m.hourFailures = inFails
-        m.hourRuns = inRuns
+      if (inRuns === 0 || inRuns === total) continue
+      const score = (inFails - rate * inRuns) / Math.sqrt(rate * (1 - rate) * inRuns + 1e-9)
+      if (score > chosenScore) {
+        chosenScore = score
+        chosen = start
       }
+    }
+    if (chosen < 0) continue
+    inRuns = 0
+    inFails = 0
+    for (let j = 0; j < width; j++) {
+      inRuns += runs[(chosen + j) % 24]!
+      inFails += fails[(chosen + j) % 24]!
+    }
+    const log10p = hypergeometricUpperLog10(total, failures, inRuns, inFails)
+    if (log10p < best) {
+      best = log10p
+      m.hourFrom = chosen
+      m.hourWidth = width
+      m.hourFailures = inFails
+      m.hourRuns = inRuns
     }
   }
   m.hourLog10P = Number.isNaN(m.hourFrom) ? 0 : Math.min(0, best + Math.log10(24 * HOUR_WIDTHS.length))
@@ -438,10 +465,10 @@ export function tokenise(message: string, out: Int32Array): number {
 }
 
 /** Mean normalised edit distance between the newest failure messages' token sequences. */
-function measureMessages(kernels: Kernels, h: PackedHistories, from: number, n: number, m: HistoryMeasures): void {
+function measureMessages(kernels: Kernels, h: PackedHistories, k: number, messageBase: number, m: HistoryMeasures): void {
   const picked: string[] = []
-  for (let i = n - 1; i >= 0 && picked.length < MESSAGES; i--) {
-    const message = h.messages[from + i]
+  for (let i = h.messageOffsets[k]! - messageBase; i < h.messageOffsets[k + 1]! - messageBase && picked.length < MESSAGES; i++) {
+    const message = h.messages[i]
     if (typeof message === 'string' && message.length > 0) picked.push(message)
   }
   for (const message of picked) if (TIMEOUT_MESSAGE.test(message)) m.timeoutMessages++
@@ -504,13 +531,20 @@ function measureDurations(kernels: Kernels, h: PackedHistories, from: number, n:
 /**
  * Order dependence: files that ran before the test in every failing run, scored by how much
  * more often they ran before it in failing runs than in passing ones (Fisher's exact test).
+ * Runs whose order is unknown are left out.
  */
 function measureOrder(h: PackedHistories, from: number, n: number, m: HistoryMeasures, scratch: HistoryScratch): void {
   const gen = ++scratch.generation
   const { stamp, count } = scratch
+  const known = (i: number): boolean => h.orderKnown[from + i] === 1
+  let runs = 0
+  let failures = 0
   let lastFailing = -1
   for (let i = 0; i < n; i++) {
+    if (!known(i)) continue
+    runs++
     if (!h.failed[from + i]) continue
+    failures++
     lastFailing = i
     for (let p = h.beforeOffsets[from + i]!; p < h.beforeOffsets[from + i + 1]!; p++) {
       const file = h.before[p]!
@@ -521,10 +555,11 @@ function measureOrder(h: PackedHistories, from: number, n: number, m: HistoryMea
       count[file]!++
     }
   }
+  if (failures < 2) return
   const candidates: number[] = []
   for (let p = h.beforeOffsets[from + lastFailing]!; p < h.beforeOffsets[from + lastFailing + 1]!; p++) {
     const file = h.before[p]!
-    if (count[file] === m.failures) {
+    if (count[file] === failures) {
       count[file] = -(candidates.length + 1)
       candidates.push(file)
     }
@@ -532,23 +567,23 @@ function measureOrder(h: PackedHistories, from: number, n: number, m: HistoryMea
   if (candidates.length === 0) return
   const withPassed = new Int32Array(candidates.length)
   for (let i = 0; i < n; i++) {
-    if (h.failed[from + i]) continue
+    if (h.failed[from + i] || !known(i)) continue
     for (let p = h.beforeOffsets[from + i]!; p < h.beforeOffsets[from + i + 1]!; p++) {
       const file = h.before[p]!
       if (stamp[file] === gen && count[file]! < 0) withPassed[-count[file]! - 1]!++
     }
   }
-  const passes = n - m.failures
+  const passes = runs - failures
   let best = 0
   for (let c = 0; c < candidates.length; c++) {
     const withP = withPassed[c]!
     if (passes - withP < 2) continue
-    const log10p = hypergeometricUpperLog10(n, m.failures + withP, m.failures, m.failures)
+    const log10p = hypergeometricUpperLog10(runs, failures + withP, failures, failures)
     if (log10p < best || (log10p === best && m.orderFile >= 0 && candidates[c]! < m.orderFile)) {
       best = log10p
       m.orderFile = candidates[c]!
-      m.orderWith = m.failures + withP
-      m.orderWithFailed = m.failures
+      m.orderWith = failures + withP
+      m.orderWithFailed = failures
       m.orderWithout = passes - withP
       m.orderWithoutFailed = 0
     }

@@ -1,15 +1,19 @@
-// The message format between AnalysisPool.measureHistories and its workers: a contiguous range
-// of packed histories (columns sliced, offsets rebased; transferred, not cloned), or the failure
-// grid for the cluster edges; answers as packed f64.
+// The message format between AnalysisPool.measureHistories and its workers: a range of packed
+// histories whose columns live on shared memory (no copy per chunk), or the failure grid for
+// the cluster edges; answers as packed f64.
 import type { FailureEdge, FailureGrid } from './failure-edges.js'
-import { MEASURE_KEYS, type HistoryMeasures, type PackedHistories } from './history-signals.js'
+import { MEASURE_KEYS, _emptyMeasures, type HistoryMeasures, type PackedHistories } from './history-signals.js'
 
 /** One range of histories for a worker. @internal */
 export interface HistoryChunkTask {
   wasmPath: string | undefined
-  /** Index in the batch of the chunk's first history, for error messages. */
-  first: number
+  /** The range [from, to) of histories to measure. */
+  from: number
+  to: number
+  /** Columns on shared memory (every chunk reads the same buffers); `messages` holds this range's only. */
   histories: PackedHistories
+  /** Index in the whole `messages` of this range's first message. */
+  messageBase: number
   cancel: Int32Array
 }
 
@@ -23,31 +27,44 @@ export interface EdgeTask {
 /** f64 slots per history in a chunk's answer. @internal */
 export const MEASURE_FIELDS = MEASURE_KEYS.length
 
-/** Histories [from, to) of `h` as a task of their own, with the buffers to transfer. @internal */
-export function packHistoryChunk(h: PackedHistories, from: number, to: number, wasmPath: string | undefined, cancel: Int32Array): { task: HistoryChunkTask; transfer: ArrayBuffer[] } {
-  const start = h.offsets[from]!
-  const end = h.offsets[to]!
-  const offsets = new Int32Array(to - from + 1)
-  for (let k = 0; k <= to - from; k++) offsets[k] = h.offsets[from + k]! - start
-  const beforeStart = h.beforeOffsets[start]!
-  const beforeOffsets = new Int32Array(end - start + 1)
-  for (let i = 0; i <= end - start; i++) beforeOffsets[i] = h.beforeOffsets[start + i]! - beforeStart
-  const histories: PackedHistories = {
-    offsets,
-    failed: h.failed.slice(start, end),
-    attempts: h.attempts.slice(start, end),
-    durations: h.durations.slice(start, end),
-    timeouts: h.timeouts.slice(start, end),
-    startedAt: h.startedAt.slice(start, end),
-    codes: h.codes.slice(start, end),
-    changed: h.changed.slice(start, end),
-    messages: h.messages.slice(start, end),
-    beforeOffsets,
-    before: h.before.slice(beforeStart, h.beforeOffsets[end]!),
+type Column = Uint8Array | Int32Array | Float64Array
+
+function onShared<T extends Column>(column: T): T {
+  if (column.buffer instanceof SharedArrayBuffer) return column
+  const Kind = column.constructor as new (buffer: SharedArrayBuffer) => T
+  const copy = new Kind(new SharedArrayBuffer(column.byteLength))
+  copy.set(column as never)
+  return copy
+}
+
+/**
+ * The histories with every column on shared memory (copied once if it is not already), so the
+ * chunks of a batch share them instead of each getting a copy. @internal
+ */
+export function sharedHistories(h: PackedHistories): PackedHistories {
+  return {
+    offsets: onShared(h.offsets),
+    failed: onShared(h.failed),
+    attempts: onShared(h.attempts),
+    durations: onShared(h.durations),
+    timeouts: onShared(h.timeouts),
+    startedAt: onShared(h.startedAt),
+    codes: onShared(h.codes),
+    changed: onShared(h.changed),
+    orderKnown: onShared(h.orderKnown),
+    messageOffsets: onShared(h.messageOffsets),
+    messages: h.messages,
+    beforeOffsets: onShared(h.beforeOffsets),
+    before: onShared(h.before),
     fileCount: h.fileCount,
   }
-  const transfer = [offsets, histories.failed, histories.attempts, histories.durations, histories.timeouts, histories.startedAt, histories.codes, histories.changed, beforeOffsets, histories.before].map((a) => a.buffer as ArrayBuffer)
-  return { task: { wasmPath, first: from, histories, cancel }, transfer }
+}
+
+/** Histories [from, to) of shared histories `h` as a task (nothing to transfer). @internal */
+export function historyChunk(h: PackedHistories, from: number, to: number, wasmPath: string | undefined, cancel: Int32Array): { task: HistoryChunkTask; transfer: ArrayBuffer[] } {
+  const messageBase = h.messageOffsets[from]!
+  const histories = { ...h, messages: h.messages.slice(messageBase, h.messageOffsets[to]!) }
+  return { task: { wasmPath, from, to, histories, messageBase, cancel }, transfer: [] }
 }
 
 /** Writes one history's measures at slot `k`. @internal */
@@ -59,7 +76,8 @@ export function encodeMeasures(m: HistoryMeasures, out: Float64Array, k: number)
 /** Reads slot `k` back. @internal */
 export function decodeMeasures(values: Float64Array, k: number): HistoryMeasures {
   const at = k * MEASURE_FIELDS
-  const m = {} as Record<string, number>
+  // Filled into the one literal shape, so the objects stay fast.
+  const m = _emptyMeasures(0) as unknown as Record<string, number>
   for (let f = 0; f < MEASURE_FIELDS; f++) m[MEASURE_KEYS[f]!] = values[at + f]!
   return m as unknown as HistoryMeasures
 }

@@ -22,8 +22,16 @@ export function lnBeta(a: number, b: number): number {
   return lnGamma(a) + lnGamma(b) - lnGamma(a + b)
 }
 
+// ln k! for the small integer counts of test histories, computed once.
+const LN_FACTORIAL = new Float64Array(1025)
+for (let k = 2; k < LN_FACTORIAL.length; k++) LN_FACTORIAL[k] = LN_FACTORIAL[k - 1]! + Math.log(k)
+
+function lnFactorial(n: number): number {
+  return n < LN_FACTORIAL.length && Number.isInteger(n) ? LN_FACTORIAL[n]! : lnGamma(n + 1)
+}
+
 function lnChoose(n: number, k: number): number {
-  return lnGamma(n + 1) - lnGamma(k + 1) - lnGamma(n - k + 1)
+  return lnFactorial(n) - lnFactorial(k) - lnFactorial(n - k)
 }
 
 /**
@@ -36,17 +44,15 @@ export function hypergeometricUpperLog10(population: number, successes: number, 
   const high = Math.min(successes, draws)
   if (low > high) return -Infinity
   if (k <= Math.max(0, draws - (population - successes))) return 0
+  // The terms fall from the first (the tail starts past the mode), so summing relative to it is stable.
   const total = lnChoose(population, draws)
-  const terms: number[] = []
-  let max = -Infinity
+  const first = lnChoose(successes, low) + lnChoose(population - successes, draws - low) - total
+  let sum = 0
   for (let i = low; i <= high; i++) {
     const term = lnChoose(successes, i) + lnChoose(population - successes, draws - i) - total
-    terms.push(term)
-    if (term > max) max = term
+    sum += Math.exp(term - first)
   }
-  let sum = 0
-  for (const term of terms) sum += Math.exp(term - max)
-  return Math.min(0, (max + Math.log(sum)) / Math.LN10)
+  return Math.min(0, (first + Math.log(sum)) / Math.LN10)
 }
 
 /**

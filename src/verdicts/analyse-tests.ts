@@ -8,9 +8,9 @@ import { passedOnRetry } from '../evidence/outcomes.js'
 import { clustersOf, type GridMember } from './clusters.js'
 import { evidenceOf, featuresOf, type ClusterReading, type Names } from './features.js'
 import { SIGNALS, calibrated, initialModel, learn, loadModel, rawProbability, weightVector, type Example } from './meta-learner.js'
-import { WINDOW, checkCase, eventful, failureGrid, packSlices, type Slice } from './pack.js'
+import { WINDOW, failureGrid, packSlices, scanCase, type Slice } from './pack.js'
 import type { AnalysisResult, ModelState, SignalName, TestCase, TestObservation, Verdict } from './types.js'
-import { MIN_RUNS, decide } from './verdict-rules.js'
+import { MIN_RUNS, decide, streakLikelihood } from './verdict-rules.js'
 
 export { describeModel, initialModel } from './meta-learner.js'
 
@@ -27,12 +27,19 @@ export interface AnalyseTestsOptions {
 /**
  * Runs after a failure that resolve it as an example for the model: within them, definitive
  * flaky evidence (a retry pass, a pass on the same commit) makes it flaky; a repeat of the
- * failure on the same commit or through its retries makes it real.
+ * failure on a re-run of the same commit makes it real.
  */
 export const LABEL_HORIZON = 10
 
 /** Failures deeper than this in a streak teach nothing the first ones did not. */
 const EXAMPLE_STREAK = 3
+/**
+ * Bounds on learning per analysis: a model meeting a long history (its first analysis, or one
+ * after skipped analyses) learns from failures at most this many runs before the horizon, and
+ * from at most {@link MAX_EXAMPLES} of them, so the analysis stays as cheap as after one run.
+ */
+const LEARN_BACK = 30
+const MAX_EXAMPLES = 2_000
 
 function aborted(signal: AbortSignal | undefined): FlakelineError | undefined {
   if (!signal?.aborted) return undefined
@@ -41,7 +48,7 @@ function aborted(signal: AbortSignal | undefined): FlakelineError | undefined {
 
 /**
  * How the failure at `j` turned out within {@link LABEL_HORIZON} runs: 1 flaky, 0 real, null when
- * nothing in those runs could tell (no retry, no re-run of its commit).
+ * nothing in those runs could tell (no retry pass, no re-run of its commit).
  */
 export function labelOf(observations: readonly TestObservation[], j: number): 0 | 1 | null {
   const end = Math.min(observations.length, j + LABEL_HORIZON + 1)
@@ -59,7 +66,9 @@ export function labelOf(observations: readonly TestObservation[], j: number): 0 
     if (passedOnRetry(o)) return 1
     if (o.status !== 'failed') continue
     if (o.codeState && passedCodes.has(o.codeState)) return 1
-    if (o.attempts > 1 || (o.codeState && seenCodes.get(o.codeState)! > 1)) chance = true
+    // Retries that failed too do not count against flakiness: what made the test fail (the time,
+    // the order, a service) often lasts the few seconds a retry takes. A re-run of the commit does.
+    if (o.codeState && seenCodes.get(o.codeState)! > 1) chance = true
   }
   return chance ? 0 : null
 }
@@ -68,7 +77,6 @@ interface PendingExample {
   slice: number
   index: number
   y: 0 | 1
-  repeated: boolean
 }
 
 /**
@@ -96,7 +104,6 @@ export async function analyseTests(cases: readonly TestCase[], model: ModelState
   }
   const stop = aborted(options.signal)
   if (stop) throw stop
-  cases.forEach(checkCase)
   const state = model === null || model === undefined ? initialModel() : loadModel(model)
   const disabled = new Set<SignalName>(options.disable ?? [])
   for (const signal of disabled) {
@@ -108,11 +115,11 @@ export async function analyseTests(cases: readonly TestCase[], model: ModelState
   const sliceOf = new Int32Array(cases.length).fill(-1)
   let newest = -Infinity
   cases.forEach((test, index) => {
+    const { start, eventful } = scanCase(test, index)
     const n = test.observations.length
     if (n === 0) return
     newest = Math.max(newest, test.observations[n - 1]!.seq)
-    const start = Math.max(0, n - WINDOW)
-    if (!eventful(test.observations, start, n)) return
+    if (!eventful) return
     sliceOf[index] = slices.length
     slices.push({ index, start, end: n })
   })
@@ -120,7 +127,8 @@ export async function analyseTests(cases: readonly TestCase[], model: ModelState
   const pending: PendingExample[] = []
   cases.forEach((test, index) => {
     const observations = test.observations
-    for (let j = observations.length - 1 - LABEL_HORIZON; j >= 0; j--) {
+    const oldest = Math.max(0, observations.length - 1 - LABEL_HORIZON - LEARN_BACK)
+    for (let j = observations.length - 1 - LABEL_HORIZON; j >= oldest && pending.length < MAX_EXAMPLES; j--) {
       if (observations[j + LABEL_HORIZON]!.seq <= state.lastSeq) break
       if (observations[j]!.status !== 'failed') continue
       let depth = 1
@@ -128,7 +136,7 @@ export async function analyseTests(cases: readonly TestCase[], model: ModelState
       if (depth > EXAMPLE_STREAK) continue
       const y = labelOf(observations, j)
       if (y === null) continue
-      pending.push({ slice: slices.length, index, y, repeated: depth > 1 })
+      pending.push({ slice: slices.length, index, y })
       slices.push({ index, start: Math.max(0, j + 1 - WINDOW), end: j + 1 })
     }
   })
@@ -158,7 +166,8 @@ export async function analyseTests(cases: readonly TestCase[], model: ModelState
   // Learn first (the examples are older than every verdict made now), in a fixed order.
   const examples: Example[] = pending.map((p) => {
     const ownCluster = sliceOf[p.index]! >= 0 ? clusterBySlice.get(sliceOf[p.index]!) : undefined
-    return { x: masked(featuresOf(measures[p.slice]!, ownCluster)), y: p.y, repeated: p.repeated }
+    const m = measures[p.slice]!
+    return { x: masked(featuresOf(m, ownCluster)), y: p.y, streak: m.streak, streakLikelihood: streakLikelihood(m.streak, m.preStreakA, m.preStreakB) }
   })
   if (Number.isFinite(newest)) learn(state, examples, newest, disabled)
 

@@ -73,7 +73,7 @@ function durationInstability(m: HistoryMeasures): number {
 function betaQuantile(q: number, a: number, b: number): number {
   let low = 0
   let high = 1
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 16; i++) {
     const mid = (low + high) / 2
     if (incompleteBeta(mid, a, b) < q) low = mid
     else high = mid

@@ -57,15 +57,15 @@ export const PRIOR_BIAS = -1
 
 /** Learning constants, each with the reason for its value. */
 export const LEARNING = {
-  /** Initial step size of every weight: small enough that one example moves a weight by < 0.1. */
-  initialStep: 0.05,
+  /** Initial step size of every weight: one example moves a weight by at most 0.02. */
+  initialStep: 0.02,
   /** IDBD's meta step (θ, Sutton 1992): how fast the step sizes themselves adapt. */
   metaStep: 0.02,
-  /** Step sizes stay in [0.001, 0.5]: never frozen, never jumping. */
+  /** Step sizes stay in [0.001, 0.2]: never frozen, never jumping. */
   minLogStep: Math.log(0.001),
-  maxLogStep: Math.log(0.5),
-  /** Pull of each weight towards its prior per example where its signal fired (L2 towards the prior). */
-  priorPull: 0.002,
+  maxLogStep: Math.log(0.2),
+  /** Pull of each weight towards its prior per example where its signal fired (L2 towards the prior): a project's few examples refine the priors rather than replace them. */
+  priorPull: 0.01,
   /** Calibration bins forget with this factor per example, so they follow a project that changes. */
   binDecay: 0.998,
   /** Examples of pseudo-count the raw probability keeps against its bin's observed rate. */
@@ -187,10 +187,12 @@ export function calibrated(model: ModelState, raw: number): number {
 /** A resolved example: the features a test had when it failed, and whether that failure turned out flaky. */
 export interface Example {
   x: Float64Array
-  /** 1: definitive flaky evidence followed; 0: the failure held up (failed again on the same code or through its retries). */
+  /** 1: definitive flaky evidence followed; 0: the failure held up (failed again on a re-run of the same commit). */
   y: 0 | 1
-  /** The failure came right after another failure. */
-  repeated: boolean
+  /** Consecutive failures ending with this one. */
+  streak: number
+  /** How likely that streak is for a flaky test with the history before it (see verdict-rules.ts). */
+  streakLikelihood: number
 }
 
 /**
@@ -234,9 +236,14 @@ export function learn(model: ModelState, examples: readonly Example[], seq: numb
       else model.weights[signal] = model.weights[signal]! + alpha * delta * x + LEARNING.priorPull * (PRIOR_WEIGHTS[signal] - model.weights[signal]!)
       model.traces[key] = model.traces[key]! * Math.max(0, 1 - alpha * curvature * x * x) + alpha * delta * x
     }
-    if (example.repeated) {
-      model.streaks.repeated = model.streaks.repeated * LEARNING.binDecay + 1
-      model.streaks.flaky = model.streaks.flaky * LEARNING.binDecay + example.y
+    // Would the rules have called the test failing at this second failure in a row? Then the
+    // label says whether that call held up.
+    if (example.streak === 2) {
+      const odds = (p / Math.max(1e-12, 1 - p)) * example.streakLikelihood
+      if (odds / (1 + odds) < model.thresholds.flaky) {
+        model.streaks.repeated = model.streaks.repeated * LEARNING.binDecay + 1
+        model.streaks.flaky = model.streaks.flaky * LEARNING.binDecay + example.y
+      }
     }
   }
   model.examples += examples.length
@@ -256,9 +263,9 @@ export function learn(model: ModelState, examples: readonly Example[], seq: numb
 /**
  * Thresholds from how past calls held up. The flaky threshold is the lowest decile edge in
  * [0.4, 0.8] above which the examples turned out flaky at least {@link LEARNING.targetPrecision}
- * of the time (with enough examples; the prior otherwise). The failing streak grows when
- * failures right after a failure often turned out flaky: a project whose flaky tests fail twice
- * in a row needs a longer streak before it calls a test failing.
+ * of the time (with enough examples; the prior otherwise). The failing streak grows when tests
+ * the rules would have called failing after two failures in a row later turned out flaky more
+ * than 10% of the time (3 runs), or more than 30% (4 runs).
  */
 function learnedThresholds(model: ModelState): ModelState['thresholds'] {
   let flaky: number = PRIOR_THRESHOLDS.flaky
@@ -277,7 +284,7 @@ function learnedThresholds(model: ModelState): ModelState['thresholds'] {
   }
   const { repeated, flaky: flakyRepeats } = model.streaks
   const share = repeated >= 10 ? flakyRepeats / repeated : 0
-  const failingStreak = share > 0.35 ? 4 : share > 0.15 ? 3 : 2
+  const failingStreak = share > 0.3 ? 4 : share > 0.1 ? 3 : 2
   return { flaky, failingStreak }
 }
 

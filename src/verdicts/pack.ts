@@ -1,14 +1,16 @@
 // Test cases into the typed columns the worker pool takes: one pass over the observations, code
-// states and file ids interned to integers, order lists converted once per array (the caller
-// usually shares one `before` array between the tests of a file in a run).
+// states and file ids interned to integers, order lists cut down to the files that could
+// explain a test's failures.
 import type { FailureGrid } from '../analysis/failure-edges.js'
-import type { PackedHistories } from '../analysis/history-signals.js'
+import { MESSAGES, type PackedHistories } from '../analysis/history-signals.js'
 import { ErrorCodes, FlakelineError } from '../errors.js'
 import { passedOnRetry } from '../evidence/outcomes.js'
 import type { TestCase, TestObservation } from './types.js'
 
 /** Newest observations of a test analysed at most. */
 export const WINDOW = 256
+/** Newest observations of a history whose order lists are packed (older ones count as unknown order). */
+export const ORDER_WINDOW = 60
 /** Runs (by seq) back from the newest that the cluster grid covers. */
 export const CLUSTER_SPAN = 200
 
@@ -30,67 +32,97 @@ function inputError(message: string): FlakelineError {
   return new FlakelineError(ErrorCodes.ANALYSIS_INPUT, message)
 }
 
-/** Checks the parts of a case the analysis relies on; throws ANALYSIS_INPUT naming the field. */
-export function checkCase(test: unknown, i: number): asserts test is TestCase {
+/**
+ * Checks the parts of a case the analysis reads (the newest {@link WINDOW} observations) and
+ * says whether they hold a failure or a retry (histories that only passed need no measuring).
+ * Throws ANALYSIS_INPUT naming the field.
+ */
+export function scanCase(test: unknown, i: number): { start: number; eventful: boolean } {
   if (typeof test !== 'object' || test === null) throw inputError(`cases[${i}] must be an object { fileId, name, observations }`)
   const t = test as TestCase
   if (typeof t.fileId !== 'string' || typeof t.name !== 'string') throw inputError(`cases[${i}].fileId and .name must be strings`)
   if (!Array.isArray(t.observations)) throw inputError(`cases[${i}].observations must be an array`)
+  const n = t.observations.length
+  const start = Math.max(0, n - WINDOW)
   let previous = -Infinity
-  for (let j = 0; j < t.observations.length; j++) {
+  let eventful = false
+  for (let j = start; j < n; j++) {
     const o = t.observations[j] as TestObservation | null
-    const at = `cases[${i}].observations[${j}]`
-    if (typeof o !== 'object' || o === null) throw inputError(`${at} must be an object`)
-    if (o.status !== 'passed' && o.status !== 'failed') throw inputError(`${at}.status must be 'passed' or 'failed' (got ${String(o.status)})`)
-    if (typeof o.seq !== 'number' || !Number.isFinite(o.seq) || o.seq < previous) throw inputError(`${at}.seq must be a number, oldest first (got ${String(o.seq)})`)
-    if (!Number.isInteger(o.attempts) || o.attempts < 1) throw inputError(`${at}.attempts must be an integer >= 1 (got ${String(o.attempts)})`)
-    previous = o.seq
+    if (typeof o !== 'object' || o === null) throw inputError(`cases[${i}].observations[${j}] must be an object`)
+    const { status, attempts, seq } = o
+    if (status === 'failed') eventful = true
+    else if (status !== 'passed') throw inputError(`cases[${i}].observations[${j}].status must be 'passed' or 'failed' (got ${String(status)})`)
+    if (!(seq >= previous)) throw inputError(`cases[${i}].observations[${j}].seq must be a number, oldest first (got ${String(seq)})`)
+    if (!Number.isInteger(attempts) || attempts < 1) throw inputError(`cases[${i}].observations[${j}].attempts must be an integer >= 1 (got ${String(attempts)})`)
+    if (attempts > 1) eventful = true
+    previous = seq
   }
+  return { start, eventful }
 }
 
-/** Whether a slice of observations holds a failure or a retry (else it needs no measuring). */
-export function eventful(observations: readonly TestObservation[], start: number, end: number): boolean {
-  for (let j = start; j < end; j++) {
+/**
+ * The files that ran before the test in every failing run of known order among observations
+ * [start, end), in the order of the newest failing run's list; null with fewer than two such
+ * failures. Only these can explain its failures, so only these are packed for the pool.
+ */
+function orderCandidates(observations: readonly TestObservation[], start: number, end: number): string[] | null {
+  let candidates: string[] | null = null
+  let failures = 0
+  for (let j = end - 1; j >= start; j--) {
     const o = observations[j]!
-    if (o.status === 'failed' || o.attempts > 1) return true
+    if (o.status !== 'failed' || !Array.isArray(o.before) || o.before.length === 0) continue
+    failures++
+    candidates = candidates === null ? o.before.slice() : candidates.filter((file) => o.before.includes(file))
+    if (candidates.length === 0) return null
   }
-  return false
-}
-
-function failuresIn(observations: readonly TestObservation[], start: number, end: number): number {
-  let count = 0
-  for (let j = start; j < end; j++) if (observations[j]!.status === 'failed') count++
-  return count
+  return failures >= 2 ? candidates : null
 }
 
 /**
  * Packs the slices. Durations that are not finite numbers count as 0 and timeouts as unknown
- * (a damaged record should not stop the analysis); structure was checked by {@link checkCase}.
+ * (a damaged record should not stop the analysis); structure was checked by {@link scanCase}.
+ * An empty `before` list means the run's order is unknown.
  */
 export function packSlices(cases: readonly TestCase[], slices: readonly Slice[]): Packed {
   let total = 0
   for (const s of slices) total += s.end - s.start
-  const offsets = new Int32Array(slices.length + 1)
-  const failed = new Uint8Array(total)
-  const attempts = new Int32Array(total)
-  const durations = new Float64Array(total)
-  const timeouts = new Float64Array(total)
-  const startedAt = new Float64Array(total)
-  const codes = new Int32Array(total)
-  const changed = new Uint8Array(total)
-  const messages = new Array<string | null>(total)
-  const beforeOffsets = new Int32Array(total + 1)
+  // On shared memory: the pool's workers read these columns without a copy.
+  const offsets = new Int32Array(new SharedArrayBuffer(4 * (slices.length + 1)))
+  const failed = new Uint8Array(new SharedArrayBuffer(total))
+  const attempts = new Int32Array(new SharedArrayBuffer(4 * total))
+  const durations = new Float64Array(new SharedArrayBuffer(8 * total))
+  const timeouts = new Float64Array(new SharedArrayBuffer(8 * total))
+  const startedAt = new Float64Array(new SharedArrayBuffer(8 * total))
+  const codes = new Int32Array(new SharedArrayBuffer(4 * total))
+  const changed = new Uint8Array(new SharedArrayBuffer(total))
+  const orderKnown = new Uint8Array(new SharedArrayBuffer(total))
+  const messageOffsets = new Int32Array(new SharedArrayBuffer(4 * (slices.length + 1)))
+  const messages: string[] = []
+  const beforeOffsets = new Int32Array(new SharedArrayBuffer(4 * (total + 1)))
+  const before: number[] = []
   const codeIds = new Map<string, number>()
   const fileIds = new Map<string, number>()
-  const converted = new WeakMap<readonly string[], Int32Array>()
-  const beforeParts: Int32Array[] = []
-  let beforeTotal = 0
+  let seqBase = Infinity
+  for (const s of slices) if (s.end > s.start) seqBase = Math.min(seqBase, cases[s.index]!.observations[s.start]!.seq)
+  const seqCodes = new Int32Array(Number.isInteger(seqBase) ? 4 * WINDOW : 0)
+  const seqStrings = new Array<string | undefined>(seqCodes.length).fill(undefined)
   let at = 0
-  slices.forEach((s, k) => {
+  for (let k = 0; k < slices.length; k++) {
+    const s = slices[k]!
     offsets[k] = at
     const observations = cases[s.index]!.observations
-    // Order dependence needs two failures; other histories skip the order lists.
-    const withOrder = failuresIn(observations, s.start, s.end) >= 2
+    const orderFrom = Math.max(s.start, s.end - ORDER_WINDOW)
+    messageOffsets[k] = messages.length
+    for (let j = s.end - 1; j >= s.start && messages.length - messageOffsets[k]! < MESSAGES; j--) {
+      const o = observations[j]!
+      if ((o.status === 'failed' || passedOnRetry(o)) && typeof o.message === 'string' && o.message.length > 0) messages.push(o.message)
+    }
+    const candidates = orderCandidates(observations, orderFrom, s.end)
+    const candidateIds = candidates?.map((file) => {
+      let id = fileIds.get(file)
+      if (id === undefined) fileIds.set(file, (id = fileIds.size))
+      return id
+    })
     for (let j = s.start; j < s.end; j++, at++) {
       const o = observations[j]!
       failed[at] = o.status === 'failed' ? 1 : 0
@@ -99,38 +131,33 @@ export function packSlices(cases: readonly TestCase[], slices: readonly Slice[])
       timeouts[at] = typeof o.timeoutMs === 'number' && o.timeoutMs > 0 ? o.timeoutMs : NaN
       startedAt[at] = Number.isFinite(o.startedAt) ? o.startedAt : NaN
       changed[at] = o.changed ? 1 : 0
-      messages[at] = (o.status === 'failed' || passedOnRetry(o)) && typeof o.message === 'string' ? o.message : null
-      if (typeof o.codeState === 'string' && o.codeState.length > 0) {
-        let id = codeIds.get(o.codeState)
-        if (id === undefined) codeIds.set(o.codeState, (id = codeIds.size))
-        codes[at] = id
-      } else codes[at] = -1
-      beforeOffsets[at] = beforeTotal
-      if (withOrder && Array.isArray(o.before) && o.before.length > 0) {
-        let ids = converted.get(o.before)
-        if (!ids) {
-          ids = Int32Array.from(o.before, (file) => {
-            let id = fileIds.get(file)
-            if (id === undefined) fileIds.set(file, (id = fileIds.size))
-            return id
-          })
-          converted.set(o.before, ids)
+      const code = o.codeState
+      if (typeof code === 'string' && code.length > 0) {
+        // Every test of a run has the run's code state: remember it by seq, skip the map.
+        const slot = o.seq - seqBase
+        if (slot >= 0 && slot < seqCodes.length && seqStrings[slot] === code) codes[at] = seqCodes[slot]!
+        else {
+          let id = codeIds.get(code)
+          if (id === undefined) codeIds.set(code, (id = codeIds.size))
+          codes[at] = id
+          if (slot >= 0 && slot < seqCodes.length) {
+            seqCodes[slot] = id
+            seqStrings[slot] = code
+          }
         }
-        beforeParts.push(ids)
-        beforeTotal += ids.length
+      } else codes[at] = -1
+      beforeOffsets[at] = before.length
+      if (candidates && j >= orderFrom && Array.isArray(o.before) && o.before.length > 0) {
+        orderKnown[at] = 1
+        for (let c = 0; c < candidates.length; c++) if (o.before.includes(candidates[c]!)) before.push(candidateIds![c]!)
       }
     }
-  })
-  offsets[slices.length] = at
-  beforeOffsets[total] = beforeTotal
-  const before = new Int32Array(beforeTotal)
-  let b = 0
-  for (const part of beforeParts) {
-    before.set(part, b)
-    b += part.length
   }
+  offsets[slices.length] = at
+  messageOffsets[slices.length] = messages.length
+  beforeOffsets[total] = before.length
   return {
-    histories: { offsets, failed, attempts, durations, timeouts, startedAt, codes, changed, messages, beforeOffsets, before, fileCount: fileIds.size },
+    histories: { offsets, failed, attempts, durations, timeouts, startedAt, codes, changed, orderKnown, messageOffsets, messages, beforeOffsets, before: Int32Array.from(before), fileCount: fileIds.size },
     codes: [...codeIds.keys()],
     files: [...fileIds.keys()],
   }

@@ -161,7 +161,7 @@ export interface ModelState {
   brier: { mean: number; history: BrierPoint[] }
   /** Ten bins by predicted probability: [0, 0.1), ..., [0.9, 1]. */
   calibration: CalibrationBin[]
-  /** Counts behind the learned failing streak: failures right after a failure, and how many were flaky. */
+  /** Counts behind the learned failing streak: second failures in a row the rules would have called failing, and how many turned out flaky (decayed). */
   streaks: { repeated: number; flaky: number }
   /** Resolved examples learned from. */
   examples: number

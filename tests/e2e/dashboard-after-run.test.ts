@@ -86,7 +86,7 @@ function summary(page: Page) {
 }
 
 describe('the dashboard opened after a run', () => {
-  test('flakeline serve shows the last recorded run from the store: its failure with name, location and message, its counts, marked recorded; the pass-rate axis is not 0–100', async () => {
+  test('flakeline serve shows the last recorded run from the store: its failure with name, location and message, its counts, marked recorded, the flaky verdict with its strip and evidence; the pass-rate axis is not 0–100', async () => {
     const dir = project('vitest4')
     const run = await runRunner('vitest4', dir)
     expect(run.code).toBe(1)
@@ -116,6 +116,12 @@ describe('the dashboard opened after a run', () => {
     await expect(failure.locator('pre').textContent()).resolves.toContain('0.30000000000000004')
     await expect(page.locator('#failures-count').textContent()).resolves.toBe('1')
     await expect(page.locator('#flaky').textContent()).resolves.toContain('reconnects after a dropped connection')
+    // Its verdict, read from the store: passing on a retry is definitive, so one run is enough to call it flaky.
+    const verdict = page.locator('#flaky .verdict[data-verdict="flaky"]')
+    await verdict.first().waitFor({ timeout: 20_000 })
+    await expect(verdict.evaluateAll((items: HTMLElement[]) => items.map((item) => item.dataset.name))).resolves.toEqual(['network client > reconnects after a dropped connection'])
+    await expect(verdict.locator('.strip').textContent()).resolves.toBe('↻')
+    await expect(verdict.locator('.evidence').textContent()).resolves.toContain('passedOnRetry')
     // One span per file, on worker lanes rebuilt from the store's start times and durations.
     await expect(page.locator('#timeline .span').count()).resolves.toBe(8)
 

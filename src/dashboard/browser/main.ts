@@ -1,8 +1,10 @@
 import { LiveModel, runStatus, type RunView } from '../live-model.js'
 import { recordedRunView, type RecordedRun } from '../recorded-run.js'
+import { panelVerdicts, verdictKey, type VerdictsAnswer } from '../verdict-panel.js'
 import { drawTrends, type RunPoint } from './charts.js'
 import { HubConnection } from './connection.js'
 import { fill, formatMs, h } from './dom.js'
+import { flakyPanel, verdictTag } from './verdicts.js'
 
 interface FlakyRow {
   fileId: string
@@ -18,6 +20,10 @@ const model = new LiveModel()
 let rendered = ''
 let connection: 'connecting' | 'live' | 'reconnecting' | 'unauthorized' = 'connecting'
 let historyFlaky: FlakyRow[] | null = null
+/** The stored verdicts, and `model.verdictSeq` when they were asked for: live verdicts after that are laid over them. */
+let stored: { answer: VerdictsAnswer; readAt: number } | null = null
+let verdictRequests = 0
+let verdictsShown = 0
 /** The last run in the store, shown while no run is live on this hub (a page opened after the run). */
 let recorded: RunView | null = null
 let latestLoaded = false
@@ -30,13 +36,22 @@ function api<T>(path: string): Promise<T | null> {
   )
 }
 
-/** Loads the charts and the flaky list; resolves with how many runs the store holds (0 without a store). */
+/** Loads the charts and the verdicts; resolves with how many runs the store holds (0 without a store). */
 async function loadHistory(): Promise<number> {
-  const [runs, flaky] = await Promise.all([api<{ runs: RunPoint[] }>('/api/runs?limit=200'), api<{ tests: FlakyRow[] }>('/api/flaky?limit=50')])
+  const request = ++verdictRequests
+  const readAt = model.verdictSeq
+  const [runs, verdicts] = await Promise.all([api<{ runs: RunPoint[] }>('/api/runs?limit=200'), api<VerdictsAnswer>('/api/verdicts')])
   const trends = document.getElementById('trends')!
   if (runs) drawTrends(trends, runs.runs)
   else trends.replaceChildren(h('p', { class: 'muted' }, 'This hub serves no history (start it with flakeline serve --dir).'))
-  historyFlaky = flaky?.tests ?? null
+  // Answers may come back out of order: the newest request wins.
+  if (request > verdictsShown) {
+    verdictsShown = request
+    stored = verdicts ? { answer: verdicts, readAt } : null
+    // Before the first analysis, the definitive evidence the store has is all there is to show.
+    const flaky = verdicts?.analyses === 0 ? await api<{ tests: FlakyRow[] }>('/api/flaky?limit=50') : null
+    historyFlaky = flaky?.tests ?? null
+  }
   model.version++
   return runs?.runs.length ?? 0
 }
@@ -65,6 +80,13 @@ function renderSummary(run: RunView | undefined): void {
   const runners = Array.from(new Set(shards.map((shard) => `${shard.runner} ${shard.runnerVersion}`.trim()).filter(Boolean)))
   const total = run.counts.passed + run.counts.failed + run.counts.skipped + run.counts.todo
   const elapsed = (run.endedAt ?? Date.now()) - run.startedAt
+  const known = { flaky: 0, failing: 0, flakyFailed: 0 }
+  for (const test of run.knownRan.values()) {
+    if (test.known?.verdict === 'flaky') {
+      known.flaky++
+      if (test.status === 'failed') known.flakyFailed++
+    } else if (test.known?.verdict === 'failing') known.failing++
+  }
   Object.assign(summary.dataset, {
     source: run.source,
     runId: run.key,
@@ -73,6 +95,8 @@ function renderSummary(run: RunView | undefined): void {
     passed: String(run.counts.passed),
     failed: String(run.counts.failed),
     skipped: String(run.counts.skipped + run.counts.todo),
+    knownFlaky: String(known.flaky),
+    knownFailing: String(known.failing),
   })
   const running = Math.max(0, run.filesStarted - run.filesDone)
   const done = run.filesDone
@@ -104,6 +128,10 @@ function renderSummary(run: RunView | undefined): void {
       h('div', { class: 'skipped' }, h('b', {}, String(run.counts.skipped + run.counts.todo)), ' skipped'),
       h('div', {}, h('b', {}, `${done}`), ` files done${running ? `, ${running} running` : ''}`),
       h('div', {}, h('b', {}, formatMs(elapsed)), status === 'running' && run.source === 'live' ? ' so far' : ''),
+      known.flaky
+        ? h('div', { class: 'known-flaky' }, h('b', {}, String(known.flaky)), ` known-flaky test${known.flaky === 1 ? '' : 's'} ran`, known.flakyFailed ? ` (${known.flakyFailed} failed)` : '')
+        : null,
+      known.failing ? h('div', { class: 'known-failing' }, h('b', {}, String(known.failing)), ` known-failing test${known.failing === 1 ? '' : 's'} ran`) : null,
     ),
     run.gaps || run.consoleDropped
       ? h('p', { class: 'warning' }, run.gaps ? `${run.gaps} frames were lost in transit. ` : '', run.consoleDropped ? `${run.consoleDropped} console lines were skipped to keep up.` : '')
@@ -145,46 +173,55 @@ function renderTimeline(run: RunView | undefined): void {
   )
 }
 
-function renderFailures(run: RunView | undefined): void {
+/** The panel's verdicts: the stored ones with the live ones that came after them. */
+function verdictRows() {
+  const live = Array.from(model.runs.values(), (run) => run.verdicts).flat()
+  return panelVerdicts(stored?.answer.tests ?? [], live, stored?.readAt ?? 0)
+}
+
+function renderFailures(run: RunView | undefined, verdicts: ReturnType<typeof verdictRows>): void {
   const failures = run?.failures ?? []
   document.getElementById('failures-count')!.textContent = String(failures.length)
   if (failures.length === 0) {
     fill('failures', h('p', { class: 'muted' }, run ? 'No failures.' : ''))
     return
   }
+  // A live test carries its verdict from before the run; a recorded run's failures are matched with the stored verdicts.
+  const now = new Map(verdicts.map((row) => [verdictKey(row.fileId, row.name), row]))
   fill(
     'failures',
-    ...failures.map((test) =>
-      h(
+    ...failures.map((test) => {
+      const tag = verdictTag(test.known, run?.source === 'recorded' ? now.get(verdictKey(test.fileId, test.name)) : undefined)
+      const kind = tag?.classList.contains('known-flaky') ? ' known-flaky' : tag?.classList.contains('known-failing') ? ' known-failing' : ''
+      return h(
         'article',
-        { class: 'failure' },
-        h('div', { class: 'test-name' }, test.name || 'the file itself, outside any test'),
+        { class: `failure${kind}` },
+        h('div', { class: 'failure-head' }, h('span', { class: 'test-name' }, test.name || 'the file itself, outside any test'), tag ? ' ' : null, tag),
         h('div', { class: 'location' }, test.location ? `${test.path}:${test.location.line}:${test.location.column}` : test.path),
         test.failureMessage ? h('pre', {}, test.failureMessage) : null,
-      ),
-    ),
+      )
+    }),
   )
 }
 
-function renderFlaky(run: RunView | undefined): void {
-  // One row per test: this run's retry evidence and the store's evidence together.
-  const rows = new Map<string, { name: string; file: string; evidence: string[] }>()
-  const row = (fileId: string, name: string, file: string) => {
-    const key = `${fileId}\u0000${name}`
-    let found = rows.get(key)
-    if (!found) rows.set(key, (found = { name, file, evidence: [] }))
-    return found
-  }
-  for (const flaky of run?.flaky ?? []) row(flaky.fileId, flaky.name, flaky.path).evidence.push(`this run: ${flaky.attemptOutcomes.join(' → ')}`)
-  for (const test of historyFlaky ?? []) {
-    const evidence = row(test.fileId, test.name, test.fileId).evidence
-    if (test.passedOnRetry) evidence.push(`passed on retry in ${test.passedOnRetry} of ${test.runs} recorded runs`)
-    if (test.mixedOnSameCode) evidence.push(`passed and failed on the same code ${test.mixedOnSameCode}×`)
-    if (test.failures) evidence.push(`${test.failures} failures in ${test.runs} runs`)
-  }
-  document.getElementById('flaky-count')!.textContent = String(rows.size)
-  const body = Array.from(rows.values(), (entry) => h('tr', {}, h('td', { class: 'test-name' }, entry.name), h('td', {}, entry.file), h('td', {}, entry.evidence.join('; '))))
-  fill('flaky', body.length ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'test'), h('th', {}, 'file'), h('th', {}, 'evidence'))), h('tbody', {}, ...body)) : h('p', { class: 'muted' }, 'No flaky evidence yet.'))
+function renderFlaky(run: RunView | undefined, verdicts: ReturnType<typeof verdictRows>): void {
+  const evidence = (historyFlaky ?? []).map((test) => {
+    const lines: string[] = []
+    if (test.passedOnRetry) lines.push(`passed on retry in ${test.passedOnRetry} of ${test.runs} recorded runs`)
+    if (test.mixedOnSameCode) lines.push(`passed and failed on the same code ${test.mixedOnSameCode}×`)
+    if (test.failures) lines.push(`${test.failures} failures in ${test.runs} runs`)
+    return { fileId: test.fileId, name: test.name, lines }
+  })
+  const panel = flakyPanel({
+    run,
+    verdicts,
+    clusters: stored?.answer.clusters ?? [],
+    omitted: stored?.answer.omitted ?? 0,
+    analyses: stored ? stored.answer.analyses : null,
+    evidence,
+  })
+  document.getElementById('flaky-count')!.textContent = String(panel.flaky)
+  fill('flaky', ...panel.nodes)
 }
 
 function renderDeadlines(run: RunView | undefined): void {
@@ -211,8 +248,9 @@ function render(): void {
     fill('connection', h('span', { class: `pill ${connection}` }, pill))
     renderSummary(run)
     renderTimeline(run)
-    renderFailures(run)
-    renderFlaky(run)
+    const verdicts = verdictRows()
+    renderFailures(run, verdicts)
+    renderFlaky(run, verdicts)
     renderDeadlines(run)
     renderConsole(run)
   }

@@ -353,6 +353,7 @@ export class RunRecorder {
     const liveProblem = this.live
       ? await this.live.finish({ id: run?.id ?? null, ...this.totals, status, endedAt, deadlines: run?.deadlines })
       : null
+    Notices.endRun()
     if (this.failure && this.options.strict) throw this.failure
     if (this.skippedFiles && this.options.strict) throw this.skippedFiles
     if (this.analysisProblem && this.options.strict) throw this.analysisProblem

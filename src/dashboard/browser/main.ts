@@ -18,6 +18,7 @@ interface FlakyRow {
 const token = new URLSearchParams(location.search).get('token') ?? ''
 const model = new LiveModel()
 let rendered = ''
+let flakyRendered = ''
 let connection: 'connecting' | 'live' | 'reconnecting' | 'unauthorized' = 'connecting'
 let historyFlaky: FlakyRow[] | null = null
 /** The stored verdicts, and `model.verdictSeq` when they were asked for: live verdicts after that are laid over them. */
@@ -212,7 +213,15 @@ function renderFlaky(run: RunView | undefined, verdicts: ReturnType<typeof verdi
     if (test.failures) lines.push(`${test.failures} failures in ${test.runs} runs`)
     return { fileId: test.fileId, name: test.name, lines }
   })
+  // Evidence a reader opened stays open while frames redraw the panel.
+  const opened = new Set(
+    Array.from(document.querySelectorAll('#flaky .verdict details[open]'), (details) => {
+      const item = details.closest<HTMLElement>('.verdict')
+      return verdictKey(item?.dataset.fileId ?? '', item?.dataset.name ?? '')
+    }),
+  )
   const panel = flakyPanel({
+    opened,
     run,
     verdicts,
     clusters: stored?.answer.clusters ?? [],
@@ -250,7 +259,12 @@ function render(): void {
     renderTimeline(run)
     const verdicts = verdictRows()
     renderFailures(run, verdicts)
-    renderFlaky(run, verdicts)
+    // Only when something it shows changed, not every second: a reader's opened evidence stays open.
+    const flakyMarker = `${model.version}:${run ? `${run.source}:${run.key}` : ''}`
+    if (flakyMarker !== flakyRendered) {
+      flakyRendered = flakyMarker
+      renderFlaky(run, verdicts)
+    }
     renderDeadlines(run)
     renderConsole(run)
   }

@@ -52,7 +52,7 @@ function ranNow(test: LiveTest): HTMLElement {
   return h('span', { class: `ran-now ${mark.kind}`, title: 'how it ran in the live run' }, `this run: ${mark.symbol} ${mark.label}`)
 }
 
-function verdictItem(row: VerdictRow, ran: LiveTest | undefined): HTMLElement {
+function verdictItem(row: VerdictRow, ran: LiveTest | undefined, open: boolean): HTMLElement {
   const more = row.evidence.slice(EVIDENCE_SHOWN)
   return h(
     'li',
@@ -73,7 +73,7 @@ function verdictItem(row: VerdictRow, ran: LiveTest | undefined): HTMLElement {
           'ul',
           { class: 'evidence' },
           ...row.evidence.slice(0, EVIDENCE_SHOWN).map(evidenceItem),
-          more.length ? h('li', {}, h('details', {}, h('summary', {}, `${more.length} more signal${more.length === 1 ? '' : 's'}`), h('ul', { class: 'evidence' }, ...more.map(evidenceItem)))) : null,
+          more.length ? h('li', {}, h('details', { open: open ? '' : null }, h('summary', {}, `${more.length} more signal${more.length === 1 ? '' : 's'}`), h('ul', { class: 'evidence' }, ...more.map(evidenceItem)))) : null,
         )
       : null,
   )
@@ -90,6 +90,8 @@ function clusterItem(cluster: ClusterView): HTMLElement {
 
 /** What the flaky panel draws from: this run, the verdicts, the clusters, and what the store said. */
 export interface FlakyPanel {
+  /** Verdicts (by `verdictKey`) whose further evidence the reader opened. */
+  opened: ReadonlySet<string>
   run: RunView | undefined
   verdicts: readonly VerdictRow[]
   clusters: readonly ClusterView[]
@@ -143,7 +145,10 @@ export function flakyPanel(panel: FlakyPanel): { nodes: Node[]; flaky: number } 
       h('h4', {}, 'Verdicts'),
       h('p', { class: 'muted verdict-counts' }, counts.join(' · '), panel.analyses ? ` · learned from ${panel.analyses} analysed run${panel.analyses === 1 ? '' : 's'}` : '', panel.omitted ? ` · ${panel.omitted} more not shown (flakeline flaky --all lists them)` : ''),
       h('p', { class: 'muted legend' }, 'Outcome strips: newest run last; ✓ passed, ✗ failed, ↻ passed on a retry.'),
-      h('ol', { class: 'verdicts' }, ...verdicts.map((row) => verdictItem(row, run?.source === 'live' ? run.knownRan.get(verdictKey(row.fileId, row.name)) ?? run.tests.get(liveKeyOf(run, row)) : undefined))),
+      h('ol', { class: 'verdicts' }, ...verdicts.map((row) => {
+        const key = verdictKey(row.fileId, row.name)
+        return verdictItem(row, run?.source === 'live' ? (run.knownRan.get(key) ?? run.tests.get(liveKeyOf(run, row))) : undefined, panel.opened.has(key))
+      })),
     )
   } else if (panel.evidence.length) {
     nodes.push(

@@ -6,8 +6,11 @@ export type TestStatus = 'passed' | 'failed' | 'skipped' | 'todo'
 /** Outcome of one test file in one run. */
 export type FileStatus = 'passed' | 'failed' | 'skipped'
 
-/** How a run ended; `running` until the reporter sees the end. */
-export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted'
+/**
+ * How a run ended; `running` until the reporter sees the end; `incomplete` when the process recording
+ * it ended first (killed, crashed): it holds the files it did record.
+ */
+export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted' | 'incomplete'
 
 /** `import` marks runs added by `flakeline import` (their `runnerVersion` says `ndjson` or `junit`). */
 export type RunnerName = 'jest' | 'vitest' | 'import'
@@ -97,6 +100,8 @@ export interface RunRecord {
   changedFiles?: Record<string, string>
   /** Paths changed since the previous recorded run, as the plan saw them (at most 2,000); for the analysis' "unchanged failure" signal. */
   changedSince?: string[]
+  /** The process recording the run (while it runs), so a run whose process is gone is marked `incomplete`. */
+  owner?: { host: string; pid: number; startedAt: number }
   /** What starting workers cost this run (see `WorkerStartup`); absent before schema 2. */
   startup?: WorkerStartup
 }

@@ -14,6 +14,7 @@ import { jobKeyOf } from './job-identity.js'
 import { withDistinctNames } from '../identity.js'
 import { addFileTotals, emptyTotals } from '../evidence/outcomes.js'
 import { workerStartup, type FileStartup } from './worker-startup.js'
+import { currentProcess, processGone } from './process-identity.js'
 import { workTreeSnapshot } from './changed-files.js'
 import { analyseRun, verdictLines } from './run-analysis.js'
 import type { RanFile } from './test-cases.js'
@@ -129,6 +130,8 @@ export class RunRecorder {
       this.options.gitChanges ? workTreeSnapshot(this.options.root, this.options.dir) : Promise.resolve(undefined),
     ])
     this.store = HistoryStore.open(this.options.dir, { historyLimit: this.options.historyLimit })
+    // A run whose process was killed stays `running` until a store opens that can tell it is gone.
+    await this.store.settleAbandonedRuns((owner) => processGone(owner)).catch(() => [])
     this.run = await this.store.beginRun({
       id: this.runId,
       runner: start.runner,
@@ -149,6 +152,7 @@ export class RunRecorder {
       flaky: 0,
       durationMs: 0,
       uid: randomBytes(8).toString('hex'),
+      owner: currentProcess(),
       ...jobOf(this.options.runId),
       ...(changedFiles ? { changedFiles } : {}),
     })
@@ -184,7 +188,8 @@ export class RunRecorder {
     if (!this.live || !this.store || this.failure) return known
     try {
       for (const verdict of this.store.analysis.verdictsOfFile(result.fileId)) {
-        if (verdict.verdict !== 'stable') known.set(verdict.test, { verdict: verdict.verdict, confidence: verdict.confidence })
+        // `new` says nothing yet, so only verdicts a person acts on travel with each test.
+        if (verdict.verdict !== 'stable' && verdict.verdict !== 'new') known.set(verdict.test, { verdict: verdict.verdict, confidence: verdict.confidence })
       }
     } catch {
       // No verdicts to show; recording goes on.
@@ -305,7 +310,8 @@ export class RunRecorder {
     split?.touch?.()
     const changedSince = takeChanges(this.options.root)
     if (store && run && !this.failure) {
-      run = { ...run, ...this.totals, status, endedAt, durationMs: Math.max(0, endedAt - run.startedAt) }
+      const { owner: _owner, ...ended } = run
+      run = { ...ended, ...this.totals, status, endedAt, durationMs: Math.max(0, endedAt - run.startedAt) }
       if (split && run.shard) {
         run.split = split.info
         if (!run.job && split.job) run.job = split.job

@@ -15,7 +15,7 @@ export interface RecordedRun {
     /** ISO 8601. */
     startedAt: string
     endedAt: string | null
-    status: 'running' | 'passed' | 'failed' | 'interrupted'
+    status: 'running' | 'passed' | 'failed' | 'interrupted' | 'incomplete'
     shard: string | null
     workers: number
     files: number
@@ -64,7 +64,7 @@ export function recordedRunView(recorded: RecordedRun): RunView {
   const shard: ShardView = {
     publisher: 'store',
     shard: null,
-    status: run.status,
+    status: run.status === 'incomplete' ? 'interrupted' : run.status,
     runner: run.runner,
     runnerVersion: run.runnerVersion,
     storeRunId: run.id,

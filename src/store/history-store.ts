@@ -8,6 +8,8 @@ import { FLAG_PARTIAL_DURATION, HistoryWindow } from './history-window.js'
 import { fileEvidence, type FileEvidence } from '../scheduling/file-evidence.js'
 import { PlanIndex, isStoredPlanIndex, packPlanIndex, unpackPlanIndex } from './plan-index.js'
 import { AnalysisStore } from './analysis-store.js'
+import { runTotals } from '../evidence/outcomes.js'
+import { processGone } from '../core/process-identity.js'
 
 /** Schema of the records in the store; a store with a higher number is refused, not misread. */
 /**
@@ -385,7 +387,35 @@ export class HistoryStore {
 
   /** Every run record, oldest first. */
   listRuns(): RunRecord[] {
-    return this.read('runs', () => Array.from(this.runs.getRange({}), ({ value }) => value))
+    const runs = this.read('runs', () => Array.from(this.runs.getRange({}), ({ value }) => value))
+    // A run whose process is gone reads as `incomplete` at once, even before a writer settles it.
+    return runs.map((run) => (run.status === 'running' && processGone(run.owner) === true ? this.incomplete(run) : run))
+  }
+
+  /**
+   * Runs still `running` whose recording process is gone (`isGone`, by process identity), as they
+   * should now read: `incomplete`, with the totals and the end of the files they did record.
+   */
+  abandonedRuns(isGone: (owner: RunRecord['owner']) => boolean | null): RunRecord[] {
+    const running = this.read('runs', () => Array.from(this.runs.getRange({}), ({ value }) => value).filter((run) => run.status === 'running'))
+    return running.filter((run) => isGone(run.owner) === true).map((run) => this.incomplete(run))
+  }
+
+  private incomplete(run: RunRecord): RunRecord {
+    const files = this.recordsOfRun(run.seq)
+    const endedAt = files.reduce((latest, file) => Math.max(latest, file.startedAt + file.durationMs), run.startedAt)
+    return { ...run, ...runTotals(files), status: 'incomplete', endedAt, durationMs: Math.max(0, endedAt - run.startedAt) }
+  }
+
+  /** Writes `abandonedRuns` back (a store opened for writing settles them when it next opens). */
+  async settleAbandonedRuns(isGone: (owner: RunRecord['owner']) => boolean | null): Promise<RunRecord[]> {
+    const settled = this.abandonedRuns(isGone)
+    if (settled.length) {
+      await this.write('the runs whose process is gone', () => {
+        for (const run of settled) if (this.runs.get(run.seq)?.status === 'running') this.runs.put(run.seq, run)
+      })
+    }
+    return settled
   }
 
   /** The newest `count` run records, newest first. */

@@ -1,5 +1,6 @@
 import { FlakelineError } from '../../errors.js'
 import { HistoryStore, SCHEMA_VERSION } from '../../store/history-store.js'
+import { processGone } from '../../core/process-identity.js'
 import { ExitCodes } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs } from '../command.js'
@@ -45,12 +46,16 @@ export const doctorCommand: Command = {
         checks.push({ name: 'schema', ok: schema <= SCHEMA_VERSION, detail: `version ${schema} (this flakeline reads up to ${SCHEMA_VERSION})` })
         const problems = store.verify()
         checks.push({ name: 'records', ok: problems.length === 0, detail: problems.length ? problems.join('; ') : 'every record decodes' })
-        const abandoned = store.listRuns().filter((run) => run.status === 'running' && Date.now() - run.startedAt > ABANDONED_AFTER_MS)
-        checks.push({
-          name: 'runs',
-          ok: true,
-          detail: abandoned.length ? `${abandoned.length} runs never finished (the runner was killed); their file results are kept` : 'every run finished',
-        })
+        const runs = store.listRuns()
+        const incomplete = runs.filter((run) => run.status === 'incomplete')
+        const running = runs.filter((run) => run.status === 'running')
+        // A run on another machine cannot be checked by process; after hours it is taken as abandoned.
+        const stale = running.filter((run) => processGone(run.owner) === null && Date.now() - run.startedAt > ABANDONED_AFTER_MS)
+        const parts: string[] = []
+        if (incomplete.length) parts.push(`${incomplete.length} run${incomplete.length === 1 ? '' : 's'} incomplete: the process recording ${incomplete.length === 1 ? 'it' : 'them'} ended first (killed or crashed), the files recorded are kept (${incomplete.slice(-3).map((run) => run.id).join(', ')})`)
+        if (running.length - stale.length > 0) parts.push(`${running.length - stale.length} run${running.length - stale.length === 1 ? '' : 's'} in progress`)
+        if (stale.length) parts.push(`${stale.length} run${stale.length === 1 ? '' : 's'} from another machine never finished (over ${ABANDONED_AFTER_MS / 3_600_000} hours old)`)
+        checks.push({ name: 'runs', ok: true, detail: parts.length ? parts.join('; ') : 'every run finished' })
       } catch (error) {
         const code = error instanceof FlakelineError ? `${error.code}: ` : ''
         checks.push({ name: 'store', ok: false, detail: `${code}${error instanceof Error ? error.message : String(error)}` })

@@ -48,7 +48,8 @@ describe('bundle format', () => {
     // `Required<…>` makes these literals name every field the records have, optional ones included.
     const test_: Required<TestRecord> = { name: 'a > works', status: 'passed', durationMs: 3, startedAt: T0 + 2, attempts: 2, attemptOutcomes: ['failed', 'passed'], retryErrors: ['boom'], failureMessage: null, location: { line: 4, column: 2 }, timeoutMs: 5_000 }
     const file: Required<Omit<FileRecord, 'runSeq'>> = { fileId: 'web:tests/a.test.ts', project: 'web', path: 'tests/a.test.ts', status: 'passed', durationMs: 30, startedAt: T0 + 1, fileError: 'hook failed', tests: [test_], overheadMs: 12.5, firstOnWorker: true }
-    const run: Required<Omit<RunRecord, 'seq' | 'parts'>> = {
+    // `owner` lives only while a run runs; bundles hold finished runs.
+    const run: Required<Omit<RunRecord, 'seq' | 'parts' | 'owner'>> = {
       ...newRun({ id: 'full', status: 'passed', startedAt: T0, endedAt: T0 + 100, files: 1, tests: 1, passed: 1, flaky: 1, durationMs: 100, code: { commit: 'c'.repeat(40), dirty: true, branch: 'main', source: 'GITHUB_SHA' }, shard: { index: 1, count: 2 } }),
       deadlines: { checked: 1, missed: [{ fileId: 'web:tests/a.test.ts', deadlineMs: 10, finishedMs: 31 }] },
       uid: 'full-uid',

@@ -70,7 +70,7 @@ export function planFiles(files: readonly PlanFile[], settings: PlanSettings): P
   const context = policyContext(files, settings)
   const planned = POLICY_FUNCTIONS[settings.policy](files, context)
   const placement = settings.flakyPlacement ?? 'last'
-  const indices = placeFlaky(planned.order, files, placement)
+  const indices = placeFlaky(planned.order, files, placement, context)
   const reason = (index: number): string => {
     const text = planned.reason(index)
     const verdict = files[index]!.verdict
@@ -112,12 +112,17 @@ function withoutFailures(evidence: FileEvidence): FileEvidence {
 
 /**
  * Moves files with a `flaky` verdict to the end (`last`) or the start (`first`) of each stretch of
- * files of one priority class, keeping every other order; files with a deadline stay where the
- * policy put them, since moving them could miss it. `default` leaves the order alone.
+ * files of one priority class, keeping every other order. Files with a deadline stay where the policy
+ * put them, since moving them could miss it; on several workers so do long files (over 3% of a
+ * worker's share of the run, as `auto` counts long), since a long file started last would lengthen
+ * the run. `default` leaves the order alone.
  */
-function placeFlaky(order: readonly number[], files: readonly PlanFile[], placement: FlakyPlacement): number[] {
+function placeFlaky(order: readonly number[], files: readonly PlanFile[], placement: FlakyPlacement, context: PolicyContext): number[] {
   if (placement === 'default' || !order.some((index) => files[index]!.verdict?.kind === 'flaky')) return order.slice()
-  const movable = (index: number) => files[index]!.verdict?.kind === 'flaky' && files[index]!.deadlineMs === null
+  let total = 0
+  for (const duration of context.durations) total += duration
+  const longMs = context.workers > 1 ? (0.03 * total) / context.workers : Infinity
+  const movable = (index: number) => files[index]!.verdict?.kind === 'flaky' && files[index]!.deadlineMs === null && context.durations[index]! <= longMs
   const result: number[] = []
   for (let start = 0; start < order.length; ) {
     let end = start

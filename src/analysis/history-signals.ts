@@ -41,6 +41,11 @@ export interface PackedHistories {
   before: Int32Array
   /** One more than the largest file id. */
   fileCount: number
+  /**
+   * Per history: the files the order test considered (before it in its newest failing run), for
+   * the multiple-comparison correction when `before` holds only the candidates; 0 = count them.
+   */
+  orderFiles: Int32Array
 }
 
 /** What {@link measureHistory} found in one history. NaN means "not measurable here". */
@@ -107,7 +112,7 @@ export interface HistoryMeasures {
   orderWithFailed: number
   orderWithout: number
   orderWithoutFailed: number
-  /** log10 of Fisher's exact p-value, times the candidate files (Bonferroni); 0 = nothing. */
+  /** log10 of Fisher's exact p-value, times the files considered (Bonferroni); 0 = nothing. */
   orderLog10P: number
   /** Changes of outcome, those on runs where nothing linked changed, and the recency-weighted share of the latter. */
   transitions: number
@@ -167,6 +172,8 @@ export const MESSAGE_TOKENS = 48
 export const DURATION_TAIL = 128
 /** A run "near its timeout" took at least this share of it. */
 export const NEAR_TIMEOUT = 0.8
+/** Failing runs of known order needed before order dependence is measured: a block of two or three failures shares its orders by chance. */
+export const ORDER_MIN_FAILURES = 4
 /** The failure-rate band called intermittent. */
 export const INTERMITTENT_LOW = 0.01
 export const INTERMITTENT_HIGH = 0.9
@@ -198,6 +205,7 @@ export function _checkPacked(h: PackedHistories): void {
   if (!Array.isArray(h.messages) || h.messages.length !== h.messageOffsets[h.messageOffsets.length - 1]) throw inputError('histories.messages must end where messageOffsets does')
   if (h.beforeOffsets.length !== total + 1) throw inputError(`histories.beforeOffsets must hold ${total + 1} offsets`)
   if (!Number.isInteger(h.fileCount) || h.fileCount < 0) throw inputError('histories.fileCount must be a non-negative integer')
+  if (!(h.orderFiles instanceof Int32Array) || h.orderFiles.length !== h.offsets.length - 1) throw inputError('histories.orderFiles must hold one count per history')
 }
 
 // Recency weights 2^(-age / half-life) for the ages a window can have, computed once.
@@ -301,7 +309,7 @@ export function _measureHistory(kernels: Kernels, h: PackedHistories, k: number,
   if (m.failures >= 3) measureHours(h, from, n, m)
   measureMessages(kernels, h, k, messageBase, m)
   measureDurations(kernels, h, from, n, m)
-  if (m.failures >= 2) measureOrder(h, from, n, m, scratch)
+  if (m.failures >= 2) measureOrder(h, k, from, n, m, scratch)
   return m
 }
 
@@ -533,7 +541,7 @@ function measureDurations(kernels: Kernels, h: PackedHistories, from: number, n:
  * more often they ran before it in failing runs than in passing ones (Fisher's exact test).
  * Runs whose order is unknown are left out.
  */
-function measureOrder(h: PackedHistories, from: number, n: number, m: HistoryMeasures, scratch: HistoryScratch): void {
+function measureOrder(h: PackedHistories, k: number, from: number, n: number, m: HistoryMeasures, scratch: HistoryScratch): void {
   const gen = ++scratch.generation
   const { stamp, count } = scratch
   const known = (i: number): boolean => h.orderKnown[from + i] === 1
@@ -555,7 +563,7 @@ function measureOrder(h: PackedHistories, from: number, n: number, m: HistoryMea
       count[file]!++
     }
   }
-  if (failures < 2) return
+  if (failures < ORDER_MIN_FAILURES) return
   const candidates: number[] = []
   for (let p = h.beforeOffsets[from + lastFailing]!; p < h.beforeOffsets[from + lastFailing + 1]!; p++) {
     const file = h.before[p]!
@@ -588,5 +596,7 @@ function measureOrder(h: PackedHistories, from: number, n: number, m: HistoryMea
       m.orderWithoutFailed = 0
     }
   }
-  m.orderLog10P = m.orderFile < 0 ? 0 : Math.min(0, best + Math.log10(candidates.length))
+  // Every file that could have been a candidate was a hypothesis, not only those that survived.
+  const tested = Math.max(candidates.length, h.orderFiles[k] ?? 0)
+  m.orderLog10P = m.orderFile < 0 ? 0 : Math.min(0, best + Math.log10(tested))
 }

@@ -57,6 +57,7 @@ export function sharedHistories(h: PackedHistories): PackedHistories {
     beforeOffsets: onShared(h.beforeOffsets),
     before: onShared(h.before),
     fileCount: h.fileCount,
+    orderFiles: onShared(h.orderFiles),
   }
 }
 

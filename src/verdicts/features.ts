@@ -52,7 +52,8 @@ export function featuresOf(m: HistoryMeasures, cluster: ClusterReading | undefin
   set('durationInstability', durationInstability(m))
   const nearShare = m.nearTimeoutRuns > 0 ? clamp(m.nearTimeoutShare * 4) : 0
   set('nearTimeout', Math.max(nearShare, m.messages > 0 ? m.timeoutMessages / m.messages : 0))
-  set('orderDependence', clamp((-m.orderLog10P - 1) / 2))
+  // Corrected p = 0.01 reads 0, p = 0.0001 reads 1: many tests are tested against many files.
+  set('orderDependence', clamp((-m.orderLog10P - 2) / 2))
   set('cluster', cluster && cluster.size > 1 ? (cluster.similarity * cluster.definitive) / (cluster.size - 1) : 0)
   // Centred and shrunk by the number of changes of outcome: every change with no code change
   // reads towards 1, every change that came with one (a regression and its fix) towards -1.

@@ -261,26 +261,26 @@ export function learn(model: ModelState, examples: readonly Example[], seq: numb
 }
 
 /**
- * Thresholds from how past calls held up. The flaky threshold is the lowest decile edge in
- * [0.4, 0.8] above which the examples turned out flaky at least {@link LEARNING.targetPrecision}
- * of the time (with enough examples; the prior otherwise). The failing streak grows when tests
+ * Thresholds from how past calls held up. The flaky threshold comes down from the prior to the
+ * lowest decile edge (at least 0.4) above which the examples turned out flaky at least
+ * {@link LEARNING.targetPrecision} of the time. It does not rise above the prior when they fell
+ * short: the labels undercount flakiness (a test failing half the time fails its re-run half the
+ * time too), and the calibrated probability has already taken the shortfall in. The failing streak grows when tests
  * the rules would have called failing after two failures in a row later turned out flaky more
  * than 10% of the time (3 runs), or more than 30% (4 runs).
  */
 function learnedThresholds(model: ModelState): ModelState['thresholds'] {
   let flaky: number = PRIOR_THRESHOLDS.flaky
-  for (let edge = 4; edge <= 8; edge++) {
+  for (let edge = 8; edge >= 4; edge--) {
     let observed = 0
     let count = 0
     for (let b = edge; b < 10; b++) {
       observed += model.calibration[b]!.observed
       count += model.calibration[b]!.count
     }
-    if (count >= LEARNING.thresholdEvidence && observed / count >= LEARNING.targetPrecision) {
-      flaky = edge / 10
-      break
-    }
-    if (count < LEARNING.thresholdEvidence) break
+    if (count < LEARNING.thresholdEvidence) continue
+    if (observed / count < LEARNING.targetPrecision) break
+    flaky = Math.min(flaky, edge / 10)
   }
   const { repeated, flaky: flakyRepeats } = model.streaks
   const share = repeated >= 10 ? flakyRepeats / repeated : 0

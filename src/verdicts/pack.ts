@@ -2,7 +2,7 @@
 // states and file ids interned to integers, order lists cut down to the files that could
 // explain a test's failures.
 import type { FailureGrid } from '../analysis/failure-edges.js'
-import { MESSAGES, type PackedHistories } from '../analysis/history-signals.js'
+import { MESSAGES, ORDER_MIN_FAILURES, type PackedHistories } from '../analysis/history-signals.js'
 import { ErrorCodes, FlakelineError } from '../errors.js'
 import { passedOnRetry } from '../evidence/outcomes.js'
 import type { TestCase, TestObservation } from './types.js'
@@ -62,20 +62,24 @@ export function scanCase(test: unknown, i: number): { start: number; eventful: b
 
 /**
  * The files that ran before the test in every failing run of known order among observations
- * [start, end), in the order of the newest failing run's list; null with fewer than two such
- * failures. Only these can explain its failures, so only these are packed for the pool.
+ * [start, end), in the order of the newest failing run's list; null with fewer than
+ * ORDER_MIN_FAILURES such failures. Only these can explain its failures, so only these are packed for the pool.
  */
-function orderCandidates(observations: readonly TestObservation[], start: number, end: number): string[] | null {
+function orderCandidates(observations: readonly TestObservation[], start: number, end: number): { candidates: string[]; considered: number } | null {
   let candidates: string[] | null = null
+  let considered = 0
   let failures = 0
   for (let j = end - 1; j >= start; j--) {
     const o = observations[j]!
     if (o.status !== 'failed' || !Array.isArray(o.before) || o.before.length === 0) continue
     failures++
-    candidates = candidates === null ? o.before.slice() : candidates.filter((file) => o.before.includes(file))
+    if (candidates === null) {
+      candidates = o.before.slice()
+      considered = candidates.length
+    } else candidates = candidates.filter((file) => o.before.includes(file))
     if (candidates.length === 0) return null
   }
-  return failures >= 2 ? candidates : null
+  return failures >= ORDER_MIN_FAILURES && candidates ? { candidates, considered } : null
 }
 
 /**
@@ -99,6 +103,7 @@ export function packSlices(cases: readonly TestCase[], slices: readonly Slice[])
   const messageOffsets = new Int32Array(new SharedArrayBuffer(4 * (slices.length + 1)))
   const messages: string[] = []
   const beforeOffsets = new Int32Array(new SharedArrayBuffer(4 * (total + 1)))
+  const orderFiles = new Int32Array(new SharedArrayBuffer(4 * slices.length))
   const before: number[] = []
   const codeIds = new Map<string, number>()
   const fileIds = new Map<string, number>()
@@ -117,7 +122,9 @@ export function packSlices(cases: readonly TestCase[], slices: readonly Slice[])
       const o = observations[j]!
       if ((o.status === 'failed' || passedOnRetry(o)) && typeof o.message === 'string' && o.message.length > 0) messages.push(o.message)
     }
-    const candidates = orderCandidates(observations, orderFrom, s.end)
+    const order = orderCandidates(observations, orderFrom, s.end)
+    const candidates = order?.candidates
+    orderFiles[k] = order?.considered ?? 0
     const candidateIds = candidates?.map((file) => {
       let id = fileIds.get(file)
       if (id === undefined) fileIds.set(file, (id = fileIds.size))
@@ -157,7 +164,7 @@ export function packSlices(cases: readonly TestCase[], slices: readonly Slice[])
   messageOffsets[slices.length] = messages.length
   beforeOffsets[total] = before.length
   return {
-    histories: { offsets, failed, attempts, durations, timeouts, startedAt, codes, changed, orderKnown, messageOffsets, messages, beforeOffsets, before: Int32Array.from(before), fileCount: fileIds.size },
+    histories: { offsets, failed, attempts, durations, timeouts, startedAt, codes, changed, orderKnown, messageOffsets, messages, beforeOffsets, before: Int32Array.from(before), fileCount: fileIds.size, orderFiles },
     codes: [...codeIds.keys()],
     files: [...fileIds.keys()],
   }

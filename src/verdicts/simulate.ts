@@ -240,7 +240,11 @@ export interface ProjectReplay {
  * (retrying failures up to `retries` times), then calls analyseTests with the tests that ran, as
  * the reporter does, carrying the model from run to run.
  */
-export async function replayProject(setup: ProjectSetup, pool: AnalysisPool, options: { disable?: readonly SignalName[]; window?: number } = {}): Promise<ProjectReplay> {
+export async function replayProject(
+  setup: ProjectSetup,
+  pool: AnalysisPool,
+  options: { disable?: readonly SignalName[]; window?: number; onRun?: (run: number, verdicts: readonly Verdict[], cases: readonly TestCase[]) => void } = {},
+): Promise<ProjectReplay> {
   const random = seeded(setup.seed)
   const { tests, groups } = makeTests(setup, random)
   const histories = tests.map(() => [] as TestObservation[])
@@ -333,6 +337,7 @@ export async function replayProject(setup: ProjectSetup, pool: AnalysisPool, opt
     const started = performance.now()
     const result = await analyseTests(cases, model, { pool, disable: options.disable ?? [] })
     analysisMs.push(performance.now() - started)
+    options.onRun?.(r, result.verdicts, cases)
     model = result.model
     const index = new Map(tests.map((t, i) => [`${t.fileId}\0${t.name}`, i]))
     for (const verdict of result.verdicts) {

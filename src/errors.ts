@@ -16,6 +16,8 @@ export const ErrorCodes = {
   STORE_WRITE: 'FLAKELINE_E_STORE_WRITE',
   /** The store was used after `close()`. */
   STORE_CLOSED: 'FLAKELINE_E_STORE_CLOSED',
+  /** The store's disk is full (or failed the write), or LMDB's map is full: nothing more is recorded this run. */
+  STORE_FULL: 'FLAKELINE_E_STORE_FULL',
   /** The reporter hit an unexpected problem while recording; the test run itself is unaffected. */
   REPORTER: 'FLAKELINE_E_REPORTER',
   /** The sequencer could not plan; the runner's default order was used. */
@@ -40,7 +42,7 @@ export const ErrorCodes = {
   IMPORT: 'FLAKELINE_E_IMPORT',
   /** An imported file, line, nesting depth or count exceeds flakeline's bounds (the message names the bound). */
   IMPORT_LIMIT: 'FLAKELINE_E_IMPORT_LIMIT',
-  /** A test file's `@flakeline-*` pragma is unknown or has a bad value; the file keeps its configured schedule. */
+  /** A test file's `@flakeline-*` pragma is unknown or has a bad value (the file keeps its configured schedule), or a planned path leads outside the package root (its pragmas are not read). */
   PRAGMA: 'FLAKELINE_E_PRAGMA',
   /** The hub refused the token (HTTP 401 on the WebSocket upgrade, close code 4001 over QUIC). */
   HUB_AUTH: 'FLAKELINE_E_HUB_AUTH',
@@ -62,6 +64,10 @@ export const ErrorCodes = {
   SHARD_PLAN: 'FLAKELINE_E_SHARD_PLAN',
   /** A history bundle given to `merge` is malformed, damaged, too large, or from a newer flakeline. */
   BUNDLE: 'FLAKELINE_E_BUNDLE',
+  /** GitHub annotations, the job summary, a report or the run outcome for `flakeline run` could not be made or written; the run is unaffected. */
+  CI_OUTPUT: 'FLAKELINE_E_CI_OUTPUT',
+  /** `flakeline run` could not start the command it wraps (not found, not executable). */
+  RUN_COMMAND: 'FLAKELINE_E_RUN_COMMAND',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, statfsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type Database, type Key, type RootDatabase } from 'lmdb'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
@@ -18,6 +18,9 @@ import { processGone } from '../core/process-identity.js'
  * flags, repeated test names are told apart. Stores of schema 1 are migrated when opened for writing.
  */
 export const SCHEMA_VERSION = 2
+
+/** Free space below which the store refuses to write (LMDB grows its file by pages, and a run writes a few hundred KB). */
+const MIN_FREE_BYTES = 1024 * 1024
 
 /** Name of the LMDB file inside the store directory (LMDB adds `<name>-lock` beside it). */
 export const STORE_FILE = 'history.mdb'
@@ -74,6 +77,63 @@ function ignoreInGit(dir: string): void {
   } catch {
     // Not writable: opening the store will say so.
   }
+}
+
+/**
+ * lmdb-js prints a failed commit's error itself (`console.error(error)` in its write callback), raw,
+ * into the user's run, before flakeline can say what happened. flakeline reports it once, with a
+ * code, so those prints (an Error whose stack is lmdb-js's own) are dropped; every other
+ * `console.error` goes through untouched. Installed once per process.
+ */
+function quietLmdbLogs(): void {
+  const key = Symbol.for('flakeline.quietLmdbLogs')
+  const holder = globalThis as Record<symbol, boolean | undefined>
+  if (holder[key]) return
+  holder[key] = true
+  const original = console.error.bind(console)
+  console.error = (...args: unknown[]) => {
+    const only = args.length === 1 ? args[0] : undefined
+    if (only instanceof Error && /[\\/]lmdb[\\/](?:dist[\\/])?[\w.-]+\.c?js/.test(only.stack ?? '')) return
+    original(...args)
+  }
+}
+
+/**
+ * lmdb-js rejects a failed commit with "Commit failed" and keeps the disk's own error on a promise
+ * (`commitError`) that nobody awaits: left alone it becomes an unhandled rejection, which fails a
+ * Vitest run and crashes Jest. It is awaited here (which handles it) to tell a full disk from
+ * another failure.
+ */
+async function writeFailure(error: unknown, what: string, dir: string): Promise<FlakelineError> {
+  const pending = (error as { commitError?: unknown } | null)?.commitError
+  let cause = error
+  if (pending instanceof Promise) {
+    cause = await Promise.race([
+      pending.then(
+        () => error,
+        (real: unknown) => real,
+      ),
+      new Promise<unknown>((resolve) => setTimeout(() => resolve(error), 1_000).unref()),
+    ])
+  }
+  return writeFailureOf(cause, what, dir, error)
+}
+
+/** ENOSPC, an I/O error from the disk, or LMDB's map full. */
+function isFull(error: unknown): boolean {
+  const { code, errno, message } = (error ?? {}) as { code?: unknown; errno?: unknown; message?: unknown }
+  return code === 'ENOSPC' || code === 'EIO' || code === 28 || code === 5 || errno === 28 || errno === -28 || (typeof message === 'string' && /MDB_MAP_FULL|No space left|Input\/output error/i.test(message))
+}
+
+function writeFailureOf(cause: unknown, what: string, dir: string, original: unknown = cause): FlakelineError {
+  if (isFull(cause)) {
+    return new FlakelineError(
+      ErrorCodes.STORE_FULL,
+      `the flakeline store at ${dir} is full (no space left on its disk, the disk failed the write, or LMDB's map is full): cannot write ${what}; free space, or point FLAKELINE_DIR elsewhere`,
+      { cause },
+    )
+  }
+  return asFlakelineError(original === cause ? cause : original, ErrorCodes.STORE_WRITE, `cannot write ${what} to the flakeline store at ${dir}`)
 }
 
 function isCorruption(error: unknown): boolean {
@@ -202,6 +262,7 @@ export class HistoryStore {
    * `FLAKELINE_E_STORE_CORRUPT` or `FLAKELINE_E_STORE_SCHEMA`; a corrupt store is left untouched.
    */
   static open(dir: string, options: StoreOpenOptions): HistoryStore {
+    quietLmdbLogs()
     const file = join(dir, STORE_FILE)
     if (options.readOnly && !existsSync(file)) {
       throw new FlakelineError(ErrorCodes.STORE_OPEN, `no flakeline store at ${dir} (a run with the flakeline reporter creates it)`)
@@ -213,7 +274,9 @@ export class HistoryStore {
         mkdirSync(dir, { recursive: true })
         ignoreInGit(dir)
       }
-      root = open({ path: file, maxDbs: 12, readOnly: options.readOnly ?? false })
+      // No event-turn batching: every write is an explicit transaction, and lmdb-js's implicit batch
+      // makes a promise nobody awaits, which a failed commit (a full disk) turns into an unhandled rejection.
+      root = open({ path: file, maxDbs: 12, readOnly: options.readOnly ?? false, eventTurnBatching: false })
       const store = new HistoryStore(dir, root, options.historyLimit, options.readOnly ?? false)
       store.checkSchema(options.readOnly ?? false)
       return store
@@ -267,6 +330,26 @@ export class HistoryStore {
     })
   }
 
+  /**
+   * A write on a disk with less than `MIN_FREE_BYTES` left is refused before LMDB tries it: LMDB
+   * would fail it anyway, and print its own raw "Write error" into the user's run first.
+   */
+  private ensureSpace(what: string): void {
+    let free: number
+    try {
+      const stats = statfsSync(this.dir)
+      free = stats.bavail * stats.bsize
+    } catch {
+      return
+    }
+    if (free < MIN_FREE_BYTES) {
+      throw new FlakelineError(
+        ErrorCodes.STORE_FULL,
+        `the flakeline store at ${this.dir} is full (${free} bytes left on its disk): cannot write ${what}; free space, or point FLAKELINE_DIR elsewhere`,
+      )
+    }
+  }
+
   private ensureOpen(): void {
     if (this.closed) throw new FlakelineError(ErrorCodes.STORE_CLOSED, `the flakeline store at ${this.dir} is closed`)
   }
@@ -282,12 +365,18 @@ export class HistoryStore {
 
   private async write<T>(what: string, body: () => T): Promise<T> {
     this.ensureOpen()
+    this.ensureSpace(what)
     try {
       // lmdb-js keeps the puts of an async transaction whose callback throws; a child transaction
       // inside it is aborted instead, so a write that fails halfway leaves nothing behind.
-      return await this.root.transaction(() => this.root.childTransaction(body))
+      return await this.root.transaction(() => {
+        const child = this.root.childTransaction(body)
+        // Should lmdb-js reject the child's promise as well as the transaction's, it is handled.
+        if (child instanceof Promise) child.catch(() => {})
+        return child
+      })
     } catch (error) {
-      throw asFlakelineError(error, ErrorCodes.STORE_WRITE, `cannot write ${what} to the flakeline store at ${this.dir}`)
+      throw await writeFailure(error, what, this.dir)
     }
   }
 
@@ -297,10 +386,11 @@ export class HistoryStore {
    */
   private writeSync<T>(what: string, body: () => T): T {
     this.ensureOpen()
+    this.ensureSpace(what)
     try {
       return this.root.transactionSync(body)
     } catch (error) {
-      throw asFlakelineError(error, ErrorCodes.STORE_WRITE, `cannot write ${what} to the flakeline store at ${this.dir}`)
+      throw writeFailureOf(error, what, this.dir)
     }
   }
 

@@ -27,6 +27,36 @@ export function relativeTestPath(root: string, absolutePath: string): string {
   return sep === '/' ? rel : rel.split(sep).join('/')
 }
 
+/** Characters below space, DEL and the C1 controls: never part of a path a person wrote. */
+// eslint-disable-next-line no-control-regex
+const PATH_CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+/** A path quoted for a message: bounded, every control and line separator shown as an escape. */
+export function quotedPath(path: string): string {
+  const short = path.length > 60 ? `${path.slice(0, 57)}...` : path
+  return JSON.stringify(short).replace(/[\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/**
+ * What is wrong with `path` as a path relative to the root with `/` separators that stays inside
+ * it, or null when nothing is: it must not be empty or longer than `maxChars`, absolute (`/x`,
+ * `C:x`), hold `..`, `.` or empty segments, backslashes or control characters. Bundles and imports
+ * refuse such paths, so nothing flakeline stores or later opens (`plan` reads pragmas from the
+ * paths it plans) can name a file outside the project.
+ */
+export function relativePathProblem(path: string, maxChars: number): string | null {
+  if (path.length === 0) return 'is empty'
+  if (path.length > maxChars) return `is longer than ${maxChars} characters (${path.length})`
+  if (PATH_CONTROL.test(path)) return `contains a control character: ${quotedPath(path)}`
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return `is absolute (${quotedPath(path)}); paths are kept relative to the root`
+  if (path.includes('\\')) return `contains a backslash (${quotedPath(path)}); paths are kept with / separators`
+  for (const segment of path.split('/')) {
+    if (segment === '..') return `leaves the root (${quotedPath(path)})`
+    if (segment === '' || segment === '.') return `is not a normalised relative path (${quotedPath(path)})`
+  }
+  return null
+}
+
 /** A test's name within its file: describe titles and title joined, the same for Jest and Vitest. */
 export function testNameOf(ancestors: readonly string[], title: string): string {
   return [...ancestors, title].join(NAME_SEPARATOR)

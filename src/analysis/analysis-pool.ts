@@ -172,10 +172,10 @@ export class AnalysisPool {
     if (this.closing) throw new FlakelineError(ErrorCodes.ANALYSIS_CLOSED, 'the analysis pool is closed')
     _checkPacked(histories)
     if (options.clusters !== undefined) _checkGrid(options.clusters)
-    const count = histories.offsets.length - 1
+    const count = histories.starts.length
     const measures = new Array<HistoryMeasures>(count)
     let edges: FailureEdge[] = []
-    const sizes = Array.from({ length: count }, (_, k) => histories.offsets[k + 1]! - histories.offsets[k]!)
+    const sizes = Array.from({ length: count }, (_, k) => histories.ends[k]! - histories.starts[k]!)
     const grid = options.clusters
     if (count === 0 && (grid === undefined || grid.positions.length === 0)) return { measures, edges }
     const shared = sharedHistories(histories)

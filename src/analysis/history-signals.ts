@@ -8,11 +8,13 @@ import { _autocorrelationAt, _momentsAt, _periodFromAutocorrelation } from './pe
 import { hypergeometricUpperLog10, incompleteBeta } from './statistics.js'
 
 /**
- * Test histories packed back to back, oldest run first: history k's observations are
- * [offsets[k], offsets[k+1]) of every per-observation column.
+ * Test histories packed into per-observation columns, oldest run first: history k's
+ * observations are [starts[k], ends[k]) of every column. Histories may share observations (a
+ * test's history as it was some runs ago is a prefix of its history now).
  */
 export interface PackedHistories {
-  offsets: Int32Array
+  starts: Int32Array
+  ends: Int32Array
   /** 1 where the final status was failed. */
   failed: Uint8Array
   /** Attempts in that run (1 = no retry). */
@@ -197,15 +199,20 @@ export class HistoryScratch {
 /** Checks the shape of packed histories once per batch; throws ANALYSIS_INPUT naming the column. @internal */
 export function _checkPacked(h: PackedHistories): void {
   if (typeof h !== 'object' || h === null) throw inputError('histories must be packed histories')
-  const total = h.offsets[h.offsets.length - 1] ?? 0
+  if (!(h.starts instanceof Int32Array) || !(h.ends instanceof Int32Array) || h.starts.length !== h.ends.length) throw inputError('histories.starts and .ends must be Int32Arrays of one entry per history')
+  const total = h.failed?.length ?? 0
+  const count = h.starts.length
+  for (let k = 0; k < count; k++) {
+    if (!(h.starts[k]! >= 0 && h.starts[k]! <= h.ends[k]! && h.ends[k]! <= total)) throw inputError(`histories[${k}] spans [${h.starts[k]}, ${h.ends[k]}), outside the ${total} observations`)
+  }
   for (const name of ['failed', 'attempts', 'durations', 'timeouts', 'startedAt', 'codes', 'changed', 'orderKnown'] as const) {
     if (!ArrayBuffer.isView(h[name]) || h[name].length !== total) throw inputError(`histories.${name} must hold one value per observation (${total})`)
   }
-  if (!(h.messageOffsets instanceof Int32Array) || h.messageOffsets.length !== h.offsets.length) throw inputError('histories.messageOffsets must hold one offset per history, and one more')
+  if (!(h.messageOffsets instanceof Int32Array) || h.messageOffsets.length !== count + 1) throw inputError('histories.messageOffsets must hold one offset per history, and one more')
   if (!Array.isArray(h.messages) || h.messages.length !== h.messageOffsets[h.messageOffsets.length - 1]) throw inputError('histories.messages must end where messageOffsets does')
   if (h.beforeOffsets.length !== total + 1) throw inputError(`histories.beforeOffsets must hold ${total + 1} offsets`)
   if (!Number.isInteger(h.fileCount) || h.fileCount < 0) throw inputError('histories.fileCount must be a non-negative integer')
-  if (!(h.orderFiles instanceof Int32Array) || h.orderFiles.length !== h.offsets.length - 1) throw inputError('histories.orderFiles must hold one count per history')
+  if (!(h.orderFiles instanceof Int32Array) || h.orderFiles.length !== count) throw inputError('histories.orderFiles must hold one count per history')
 }
 
 // Recency weights 2^(-age / half-life) for the ages a window can have, computed once.
@@ -224,8 +231,8 @@ function weight(age: number, halfLife: number): number {
  */
 export function _measureHistory(kernels: Kernels, h: PackedHistories, k: number, scratch: HistoryScratch, messageBase = 0): HistoryMeasures {
   kernels.begin()
-  const from = h.offsets[k]!
-  const n = h.offsets[k + 1]! - from
+  const from = h.starts[k]!
+  const n = h.ends[k]! - from
   const outcomesPtr = kernels.reserve(n * 8)
   const m: HistoryMeasures = _emptyMeasures(n)
   if (n === 0) return m

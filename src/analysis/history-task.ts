@@ -43,7 +43,8 @@ function onShared<T extends Column>(column: T): T {
  */
 export function sharedHistories(h: PackedHistories): PackedHistories {
   return {
-    offsets: onShared(h.offsets),
+    starts: onShared(h.starts),
+    ends: onShared(h.ends),
     failed: onShared(h.failed),
     attempts: onShared(h.attempts),
     durations: onShared(h.durations),

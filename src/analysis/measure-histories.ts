@@ -12,7 +12,7 @@ export function measureHistories(histories: PackedHistories): HistoryMeasures[] 
   _checkPacked(histories)
   const kernels = activeKernels()
   const scratch = new HistoryScratch(histories.fileCount)
-  return Array.from({ length: histories.offsets.length - 1 }, (_, k) => _measureHistory(kernels, histories, k, scratch))
+  return Array.from({ length: histories.starts.length }, (_, k) => _measureHistory(kernels, histories, k, scratch))
 }
 
 /**

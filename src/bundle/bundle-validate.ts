@@ -1,5 +1,5 @@
 import { SNAPSHOT_MAX_FILES } from '../core/changed-files.js'
-import { fileIdOf } from '../identity.js'
+import { fileIdOf, relativePathProblem } from '../identity.js'
 import type { AttemptOutcome, CodeState, DeadlineReport, FileRecord, RunRecord, ShardInfo, SourceLocation, SplitInfo, TestRecord, WorkerStartup } from '../records.js'
 import { fileIdFits } from '../store/test-key.js'
 import { BUNDLE_LIMITS, bundleError } from './bundle-limits.js'
@@ -126,21 +126,8 @@ class Fields {
   }
 }
 
-/**
- * A path relative to the root with `/` separators that stays inside it: not absolute (`/x`, `C:x`),
- * no `..`, `.` or empty segments, no backslashes or control characters. Returns what is wrong, or null.
- */
 function pathProblem(path: string): string | null {
-  if (path.length === 0) return 'is empty'
-  if (path.length > BUNDLE_LIMITS.pathChars) return `is longer than ${BUNDLE_LIMITS.pathChars} characters (${path.length})`
-  if (CONTROL.test(path)) return `contains a control character: ${describe(path)}`
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return `is absolute (${describe(path)}); bundles hold paths relative to the root`
-  if (path.includes('\\')) return `contains a backslash (${describe(path)}); bundles hold paths with / separators`
-  for (const segment of path.split('/')) {
-    if (segment === '..') return `leaves the root (${describe(path)})`
-    if (segment === '' || segment === '.') return `is not a normalised relative path (${describe(path)})`
-  }
-  return null
+  return relativePathProblem(path, BUNDLE_LIMITS.pathChars)
 }
 
 function relativePath(fields: Fields, key: string): string {

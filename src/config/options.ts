@@ -198,6 +198,13 @@ function describeValue(value: unknown): string {
   return Array.isArray(value) ? 'an array' : 'an object'
 }
 
+/** Options whose values are never echoed: a warning goes to CI logs, which a token must not reach. */
+const SECRET_OPTIONS: ReadonlySet<string> = new Set(['token'])
+
+function secretDescription(value: unknown): string {
+  return typeof value === 'string' ? `a value of ${value.length} character${value.length === 1 ? '' : 's'} (not shown)` : describeValue(value)
+}
+
 /**
  * Validates one layer of options (`source` names it in messages). Returns the valid options and one
  * `FLAKELINE_E_CONFIG` error per invalid or unknown option; invalid options are left out so the
@@ -226,7 +233,8 @@ export function validateOptions(
     const message = check(value)
     if (message) {
       // Entry problems (`["glob"] must ...`, `.port must ...`) already say what they got.
-      const text = message.startsWith('[') || message.startsWith('.') ? `${label(key)}${message}` : `${label(key)} ${message}, got ${describeValue(value)}`
+      const got = SECRET_OPTIONS.has(key) ? secretDescription(value) : describeValue(value)
+      const text = message.startsWith('[') || message.startsWith('.') ? `${label(key)}${message}` : `${label(key)} ${message}, got ${got}`
       problems.push(new FlakelineError(ErrorCodes.CONFIG, text))
       continue
     }

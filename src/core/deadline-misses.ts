@@ -1,8 +1,7 @@
-import { join } from 'node:path'
 import type { DeadlineMiss, DeadlineReport } from '../records.js'
 import { compileScheduleRules, scheduleOf } from '../scheduling/file-schedule.js'
 import type { Priority } from '../scheduling/plan-types.js'
-import { PRAGMA_FILE_LIMIT, readPragmas } from './read-pragmas.js'
+import { PRAGMA_FILE_LIMIT, readPragmasInside } from './read-pragmas.js'
 
 /** When one recorded file ran. */
 export interface FileTiming {
@@ -28,7 +27,7 @@ export function deadlineReport(
   let checked = 0
   const missed: DeadlineMiss[] = []
   for (const file of files) {
-    const { deadlineMs } = scheduleOf(file.path, rules, readFiles ? readPragmas(join(root, file.path)) : null)
+    const { deadlineMs } = scheduleOf(file.path, rules, readFiles ? readPragmasInside(root, file.path) : null)
     if (deadlineMs === null) continue
     checked++
     const finishedMs = Math.max(0, file.startedAt + file.durationMs - runStartedAt)

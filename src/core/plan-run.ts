@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { join, relative } from 'node:path'
+import { relative } from 'node:path'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import { loadOptions, type ResolvedOptions } from '../config/load-options.js'
 import { HistoryStore } from '../store/history-store.js'
@@ -19,7 +19,8 @@ import { publishChanges, publishSplit, type SplitDecision } from './run-handoff.
 import { inCi } from './job-identity.js'
 import { changedPaths, classifyChanges, type ChangeOfFile } from './changed-files.js'
 import { Notices } from './notices.js'
-import { PRAGMA_FILE_LIMIT, readPragmas } from './read-pragmas.js'
+import { PRAGMA_FILE_LIMIT, pathInsideRoot, readPragmas } from './read-pragmas.js'
+import { safeText } from '../cli/format.js'
 
 /** The schedule of a file no rule or pragma speaks about. */
 const NORMAL: FileSchedule = { priority: 'normal', prioritySource: null, deadlineMs: null, deadlineSource: null }
@@ -121,11 +122,14 @@ export function planFilesOf(
   if (!readFiles) notices.infoOnce(`${request.fileIds.length} files: @flakeline-* pragmas are read only in suites of up to ${PRAGMA_FILE_LIMIT} files; config globs still apply`)
   const anyRules = rules.priorities.length > 0 || rules.deadlines.length > 0
   const files = new Array<PlanFile>(request.fileIds.length)
+  const outside: string[] = []
   for (let i = 0; i < files.length; i++) {
     const fileId = request.fileIds[i]!
     const path = paths[i] ?? fileId
-    const pragmas = readFiles ? readPragmas(join(request.root, path)) : null
-    for (const problem of pragmas?.problems ?? []) notices.warn(new FlakelineError(ErrorCodes.PRAGMA, `${path} ${problem}`))
+    const absolute = readFiles ? pathInsideRoot(request.root, path) : null
+    if (readFiles && absolute === null) outside.push(path)
+    const pragmas = absolute === null ? null : readPragmas(absolute)
+    for (const problem of pragmas?.problems ?? []) notices.warn(new FlakelineError(ErrorCodes.PRAGMA, `${safeText(path, 200)} ${problem}`))
     const schedule = anyRules || pragmas ? scheduleOf(path, rules, pragmas) : NORMAL
     files[i] = {
       fileId,
@@ -138,6 +142,11 @@ export function planFilesOf(
       changeReason: changes?.[i]?.because ?? null,
       verdict: verdicts.get(fileId) ?? null,
     }
+  }
+  if (outside.length) {
+    // A path from an import or a copied store that leads outside the project is planned, never opened.
+    const more = outside.length > 1 ? ` and ${outside.length - 1} more` : ''
+    notices.warn(new FlakelineError(ErrorCodes.PRAGMA, `${outside.length} planned file path${outside.length === 1 ? ' leads' : 's lead'} outside the package root, so ${outside.length === 1 ? 'its' : 'their'} pragmas were not read: ${JSON.stringify(safeText(outside[0]!, 80))}${more}`))
   }
   return files
 }

@@ -1,4 +1,6 @@
+import { isAbsolute } from 'node:path'
 import { ErrorCodes, FlakelineError } from '../errors.js'
+import { quotedPath, relativePathProblem, relativeTestPath } from '../identity.js'
 
 /**
  * Bounds on imported histories. Each is far above a real CI history and far below what would
@@ -34,4 +36,28 @@ export function importError(where: string, message: string): FlakelineError {
 
 export function limitError(where: string, message: string): FlakelineError {
   return new FlakelineError(ErrorCodes.IMPORT_LIMIT, `${where}: ${message}`)
+}
+
+/**
+ * A test file's path as an import gives it, as the store keeps it: backslashes made `/`, leading
+ * `./` dropped, and an absolute path inside `root` made relative to it. Anything else that would name a
+ * file outside the root (`../x`, an absolute path elsewhere or without a root to compare with),
+ * or holds control characters or empty segments, is refused with `FLAKELINE_E_IMPORT` naming
+ * `where` (file and line): `plan` later reads pragmas from the paths in the store.
+ */
+export function importedPath(raw: string, root: string | null, where: string): string {
+  const slashed = raw.replace(/\\/g, '/')
+  let path = slashed
+  if (isAbsolute(slashed)) {
+    const inside = root === null ? null : relativeTestPath(root, slashed)
+    if (inside === null || inside === '' || inside === '..' || inside.startsWith('../') || isAbsolute(inside)) {
+      throw importError(where, `the test file path ${quotedPath(raw)} is outside the package root${root === null ? '' : ` ${quotedPath(root)}`}; imported paths must stay inside it`)
+    }
+    path = inside
+  }
+  path = path.replace(/^(?:\.\/)+/, '')
+  if (path.length > IMPORT_LIMITS.pathChars) throw limitError(where, `file path longer than ${IMPORT_LIMITS.pathChars} characters`)
+  const problem = relativePathProblem(path, IMPORT_LIMITS.pathChars)
+  if (problem) throw importError(where, `the test file path ${problem}`)
+  return path
 }

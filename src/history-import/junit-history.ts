@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
-import { isAbsolute, relative } from 'node:path'
 import type { AttemptOutcome, TestStatus } from '../records.js'
 import type { HistoryFile, HistoryRun, HistoryTest } from './history-run.js'
-import { IMPORT_LIMITS, importError, limitError } from './import-limits.js'
+import { IMPORT_LIMITS, importError, importedPath, limitError } from './import-limits.js'
 import { lineOf, parseXml, type XmlElement } from './xml-reader.js'
 
 /** Where a JUnit report's paths are relative to, and what the run is called. */
 export interface JunitRunOptions {
-  /** Absolute paths in reports are made relative to this (the package root). */
+  /** Absolute paths in reports are made relative to this (the package root); paths outside it are refused. */
   root: string
   /** Run id; default `junit-` and a hash of the reports, so importing the same reports twice is noticed. */
   runId?: string
@@ -34,12 +33,6 @@ function timestamp(value: string | undefined): number | null {
   // JUnit timestamps usually have no zone; they are UTC by convention.
   const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`)
   return Number.isFinite(ms) ? ms : null
-}
-
-function normalisePath(path: string, root: string): string {
-  const slashed = path.replace(/\\/g, '/')
-  const local = isAbsolute(slashed) ? relative(root, slashed).replace(/\\/g, '/') : slashed
-  return local.replace(/^\.\//, '')
 }
 
 interface SuiteContext {
@@ -88,8 +81,7 @@ export function junitRun(reports: ReadonlyArray<{ name: string; xml: string }>, 
         classname ??
         suite.name
       if (!rawFile) throw importError(where(), `cannot tell which file <testcase name="${title.slice(0, 60)}"> belongs to (no file, classname or testsuite name)`)
-      const path = normalisePath(rawFile, options.root)
-      if (path.length > IMPORT_LIMITS.pathChars) throw limitError(where(), `file path longer than ${IMPORT_LIMITS.pathChars} characters`)
+      const path = importedPath(rawFile, options.root, where())
       const prefixed = classname && classname !== rawFile && !PATH_LIKE.test(classname) && !title.startsWith(classname) ? `${classname} > ${title}` : title
       // Repeated names are told apart when the run is stored (`distinctTestNames`).
       const testName = prefixed

@@ -1,6 +1,6 @@
 import type { FileStatus, TestStatus } from '../records.js'
 import type { HistoryFile, HistoryRun, HistoryTest } from './history-run.js'
-import { IMPORT_LIMITS, importError, limitError } from './import-limits.js'
+import { IMPORT_LIMITS, importError, importedPath, limitError } from './import-limits.js'
 import { readLines } from './read-lines.js'
 
 const FILE_STATUSES: readonly string[] = ['passed', 'failed', 'skipped']
@@ -22,14 +22,20 @@ function describe(value: unknown): string {
  */
 export class NdjsonHistoryParser {
   private readonly source: string
+  private readonly root: string | null
   private current: HistoryRun | null = null
   private currentFiles = new Map<string, HistoryFile>()
   private fileLines = new Set<string>()
   private testNames = new Set<string>()
   private readonly finished = new Set<string>()
 
-  constructor(source: string) {
+  /**
+   * `source` names the input in problems. With `root` (the package root), absolute paths inside it
+   * are made relative; without it they are refused, as is every path that leaves the root.
+   */
+  constructor(source: string, options: { root?: string } = {}) {
     this.source = source
+    this.root = options.root ?? null
   }
 
   /** Parses line `number`; returns the previous run when this line starts a new one. */
@@ -56,7 +62,7 @@ export class NdjsonHistoryParser {
       return v
     }
     const runId = text_('run', IMPORT_LIMITS.pathChars, true)!
-    const path = text_('file', IMPORT_LIMITS.pathChars, true)!.replace(/\\/g, '/').replace(/^\.\//, '')
+    const path = importedPath(text_('file', IMPORT_LIMITS.pathChars, true)!, this.root, where)
     const project = text_('project', IMPORT_LIMITS.pathChars, false) ?? ''
     const testName = text_('test', IMPORT_LIMITS.testNameChars, false)
     const commit = text_('commit', 128, false)
@@ -147,9 +153,12 @@ export class NdjsonHistoryParser {
   }
 }
 
-/** Every run of an NDJSON history file, in file order, read as a stream; problems name the file as `name`. */
-export async function* readNdjsonHistory(path: string, name = path): AsyncGenerator<HistoryRun> {
-  const parser = new NdjsonHistoryParser(name)
+/**
+ * Every run of an NDJSON history file, in file order, read as a stream; problems name the file as
+ * `name`. `root` as for `NdjsonHistoryParser`.
+ */
+export async function* readNdjsonHistory(path: string, name = path, options: { root?: string } = {}): AsyncGenerator<HistoryRun> {
+  const parser = new NdjsonHistoryParser(name, options)
   for await (const { text, number } of readLines(path, IMPORT_LIMITS.lineBytes, name)) {
     const finished = parser.push(text, number)
     if (finished) yield finished

@@ -58,7 +58,7 @@ export class LivePublisher {
     if (serve === false && !options.hub) return null
     let problem: FlakelineError | null = null
     if (serve !== false && options.hub) problem = new FlakelineError(ErrorCodes.CONFIG, 'options.serve and options.hub (FLAKELINE_HUB) cannot both be set: serve a hub here, or publish to one')
-    else if (options.hub && !options.token) problem = new FlakelineError(ErrorCodes.CONFIG, 'options.hub (FLAKELINE_HUB) needs options.token (FLAKELINE_TOKEN)')
+    else if (options.hub && !options.token) problem = new FlakelineError(ErrorCodes.CONFIG, 'options.hub (FLAKELINE_HUB) needs a valid options.token (FLAKELINE_TOKEN): none is set, or the one set was refused (see above); the run is not published live')
     if (problem) {
       if (options.strict) throw problem
       notices.warn(problem)

@@ -4,6 +4,7 @@ import { ErrorCodes, FlakelineError, asFlakelineError, type ErrorCode } from '..
 import type { HubServer } from '../hub/hub-server.js'
 import type { HubClient } from '../transport/hub-client.js'
 import type { DataChannel } from '../transport/protocol.js'
+import { shownHubUrl } from '../transport/hub-url.js'
 import { afterRunFacts, closedLine, keepDashboardUp, keepHub, stayUpLine, takeKeptHub, untilStopped } from './dashboard-after-run.js'
 
 /** Where live frames go. `publish` never blocks; `close` is bounded and returns a problem instead of rejecting. */
@@ -37,7 +38,7 @@ class RemoteSink implements LiveSink {
     const flushed = await this.client.flush(this.client.connected ? FLUSH_TIMEOUT_MS : UNREACHABLE_FLUSH_MS)
     await this.client.close()
     if (flushed) return null
-    return new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `the hub at ${this.client.address.url} did not confirm every live frame; the run's results are in the store`)
+    return new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `the hub at ${shownHubUrl(this.client.address.url)} did not confirm every live frame; the run's results are in the store`)
   }
 }
 

@@ -40,10 +40,31 @@ export function leadingComments(source: string): string {
   return text.slice(0, end)
 }
 
+/** Values shown in a problem: as long as the longest valid one, in the alphabet of valid ones. */
+const SHOWN_VALUE = /^[a-z0-9.]{1,10}$/
+
+/**
+ * A pragma's value as a problem may quote it. A problem names the file, line and pragma; the value
+ * itself is shown only when it looks like a mistyped valid value (at most 10 characters of
+ * lowercase letters, digits and `.`, like "urgent" or "20sec"). Anything else (`SECRET_VALUE_42`,
+ * `root:$6$...`) is described by its length, never echoed: a warning goes to CI logs, and a
+ * pragma-looking line may be in a file that holds a secret.
+ */
+function shownValue(value: string | undefined): string {
+  if (!value) return 'no value'
+  return SHOWN_VALUE.test(value) ? JSON.stringify(value) : `a value of ${value.length} character${value.length === 1 ? '' : 's'} (not shown)`
+}
+
+/** A pragma name as a problem shows it: the regex allows only letters and `-`, but not how many. */
+function shownName(name: string): string {
+  return name.length <= 24 ? name : `${name.slice(0, 23)}…`
+}
+
 /**
  * Reads `@flakeline-priority <critical|high|normal|low>` and `@flakeline-deadline <duration>` from a
  * file's leading comments. The last one of each kind wins; unknown `@flakeline-*` names and bad
- * values become problems (the file keeps its configured schedule), never errors.
+ * values become problems (the file keeps its configured schedule), never errors. A problem quotes
+ * a bad value only when it is short and plain (`shownValue`).
  */
 export function parsePragmas(source: string): FilePragmas {
   const comments = leadingComments(source)
@@ -53,13 +74,13 @@ export function parsePragmas(source: string): FilePragmas {
     const [, name, value] = match
     if (name === 'priority') {
       if (value && (PRIORITIES as readonly string[]).includes(value)) pragmas.priority = value as Priority
-      else pragmas.problems.push(`line ${line}: @flakeline-priority must be one of ${PRIORITIES.join(', ')}, got ${JSON.stringify(value ?? '')}`)
+      else pragmas.problems.push(`line ${line}: @flakeline-priority must be one of ${PRIORITIES.join(', ')}, got ${shownValue(value)}`)
     } else if (name === 'deadline') {
       const ms = parseDuration(value)
       if (ms !== null) pragmas.deadlineMs = ms
-      else pragmas.problems.push(`line ${line}: @flakeline-deadline must be a duration like "20s", "500ms" or "2m", got ${JSON.stringify(value ?? '')}`)
+      else pragmas.problems.push(`line ${line}: @flakeline-deadline must be a duration like "20s", "500ms" or "2m", got ${shownValue(value)}`)
     } else {
-      pragmas.problems.push(`line ${line}: unknown pragma @flakeline-${name} (known: @flakeline-priority, @flakeline-deadline)`)
+      pragmas.problems.push(`line ${line}: unknown pragma @flakeline-${shownName(name ?? '')} (known: @flakeline-priority, @flakeline-deadline)`)
     }
   }
   return pragmas

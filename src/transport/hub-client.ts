@@ -2,7 +2,7 @@ import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js'
 import type { ClientTransport, TransportOptions } from './client-transport.js'
 import { FrameCodec, concat, encodeFrame } from './frame-codec.js'
-import { parseHubUrl, type HubAddress } from './hub-url.js'
+import { parseHubUrl, shownHubUrl, type HubAddress } from './hub-url.js'
 import {
   CloseCodes,
   ControlTypes,
@@ -158,7 +158,7 @@ export class HubClient {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `not connected to the hub at ${this.address.url} after ${timeoutMs} ms`)),
+        () => reject(new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `not connected to the hub at ${shownHubUrl(this.address.url)} after ${timeoutMs} ms`)),
         timeoutMs,
       )
     })
@@ -185,10 +185,10 @@ export class HubClient {
         last =
           code === CloseCodes.TOO_SLOW
             ? new FlakelineError(ErrorCodes.SUBSCRIBER_SLOW, `the hub disconnected this subscriber as too slow${reason ? `: ${reason}` : ''}; resuming`)
-            : new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `lost the hub at ${this.address.url} (close code ${code}${reason ? `, ${reason}` : ''})`)
+            : new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `lost the hub at ${shownHubUrl(this.address.url)} (close code ${code}${reason ? `, ${reason}` : ''})`)
       } catch (error) {
         if (this.isClosed()) return
-        last = asFlakelineError(error, ErrorCodes.HUB_UNREACHABLE, `cannot reach the hub at ${this.address.url}`)
+        last = asFlakelineError(error, ErrorCodes.HUB_UNREACHABLE, `cannot reach the hub at ${shownHubUrl(this.address.url)}`)
         // Retrying cannot fix a refused token, a certificate, the protocol, or a missing @matrixai/quic.
         if (last.code === ErrorCodes.HUB_AUTH || last.code === ErrorCodes.TLS || last.code === ErrorCodes.PROTOCOL || last.code === ErrorCodes.QUIC_MISSING) {
           return this.giveUp(last)

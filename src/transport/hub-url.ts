@@ -38,3 +38,11 @@ export function parseHubUrl(text: string, label = 'the hub URL'): HubAddress {
   }
   throw new FlakelineError(ErrorCodes.CONFIG, `${label} must start with ws://, wss:// or quic://, got ${JSON.stringify(text)}`)
 }
+
+/**
+ * `url` as messages show it: a `token` in its query (a dashboard link pasted as the hub's address)
+ * is replaced by `***`, so a warning in a CI log never carries it.
+ */
+export function shownHubUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1***')
+}

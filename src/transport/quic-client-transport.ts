@@ -3,7 +3,7 @@ import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { ClientTransport, ClientTransportEvents, TransportOptions } from './client-transport.js'
-import type { HubAddress } from './hub-url.js'
+import { shownHubUrl, type HubAddress } from './hub-url.js'
 import { QUIC_ALPN, type Channel } from './protocol.js'
 import type { QuicClient, QuicConnectionError, QuicEvent, QuicEvents, QuicStream } from './quic-api.js'
 import { QuicLane } from './quic-lane.js'
@@ -140,8 +140,8 @@ export async function openQuicTransport(address: HubAddress, options: TransportO
     )
   } catch (error) {
     const code = (error as { data?: { errorCode?: number } }).data?.errorCode
-    if (code === BAD_CERTIFICATE) throw new FlakelineError(ErrorCodes.TLS, `the hub at ${address.url} does not have the pinned certificate`, { cause: error })
-    throw asFlakelineError(error, ErrorCodes.HUB_UNREACHABLE, `cannot reach the hub at ${address.url}`)
+    if (code === BAD_CERTIFICATE) throw new FlakelineError(ErrorCodes.TLS, `the hub at ${shownHubUrl(address.url)} does not have the pinned certificate`, { cause: error })
+    throw asFlakelineError(error, ErrorCodes.HUB_UNREACHABLE, `cannot reach the hub at ${shownHubUrl(address.url)}`)
   }
   const transport = new QuicTransport(client, options, events, quic.events)
   transport.openControl()

@@ -3,6 +3,7 @@ import { ErrorCodes, FlakelineError } from '../errors.js'
 import type { ClientTransport, ClientTransportEvents, TransportOptions } from './client-transport.js'
 import type { Channel } from './protocol.js'
 import { WebSocketSendWindow } from './ws-send-window.js'
+import { shownHubUrl } from './hub-url.js'
 
 const CLOSE_TIMEOUT_MS = 2000
 
@@ -66,7 +67,7 @@ export function openWebSocketTransport(url: string, options: TransportOptions, e
     socket.on('error', (error) => {
       if (settled) return
       settled = true
-      reject(new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `cannot reach the hub at ${url}: ${error.message}`, { cause: error }))
+      reject(new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `cannot reach the hub at ${shownHubUrl(url)}: ${error.message}`, { cause: error }))
     })
     socket.once('unexpected-response', (request, response) => {
       settled = true
@@ -75,8 +76,8 @@ export function openWebSocketTransport(url: string, options: TransportOptions, e
       request.destroy()
       reject(
         status === 401
-          ? new FlakelineError(ErrorCodes.HUB_AUTH, `the hub at ${url} refused the token (HTTP 401)`)
-          : new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `the hub at ${url} answered HTTP ${status} instead of upgrading`),
+          ? new FlakelineError(ErrorCodes.HUB_AUTH, `the hub at ${shownHubUrl(url)} refused the token (HTTP 401)`)
+          : new FlakelineError(ErrorCodes.HUB_UNREACHABLE, `the hub at ${shownHubUrl(url)} answered HTTP ${status} instead of upgrading`),
       )
     })
     socket.once('open', () => {

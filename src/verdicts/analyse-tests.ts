@@ -8,7 +8,7 @@ import { passedOnRetry } from '../evidence/outcomes.js'
 import { clustersOf, type GridMember } from './clusters.js'
 import { evidenceOf, featuresOf, type ClusterReading, type Names } from './features.js'
 import { SIGNALS, calibrated, initialModel, learn, loadModel, rawProbability, weightVector, type Example } from './meta-learner.js'
-import { WINDOW, failureGrid, packSlices, scanCase, type Slice } from './pack.js'
+import { HistoryPacker, WINDOW, type PackedCase } from './pack.js'
 import type { AnalysisResult, ModelState, SignalName, TestCase, TestObservation, Verdict } from './types.js'
 import { MIN_RUNS, decide, streakLikelihood } from './verdict-rules.js'
 
@@ -110,24 +110,21 @@ export async function analyseTests(cases: readonly TestCase[], model: ModelState
     if (!SIGNALS.includes(signal)) throw new FlakelineError(ErrorCodes.ANALYSIS_INPUT, `options.disable names an unknown signal: ${String(signal)}`)
   }
 
-  // The windows to measure: each eventful test's newest runs, then the examples' histories.
-  const slices: Slice[] = []
-  const sliceOf = new Int32Array(cases.length).fill(-1)
-  let newest = -Infinity
-  cases.forEach((test, index) => {
-    const { start, eventful } = scanCase(test, index)
-    const n = test.observations.length
-    if (n === 0) return
-    newest = Math.max(newest, test.observations[n - 1]!.seq)
-    if (!eventful) return
-    sliceOf[index] = slices.length
-    slices.push({ index, start, end: n })
+  // One pass over the cases: each eventful window is packed as a history; then the examples'
+  // histories, prefixes of those windows.
+  const packer = new HistoryPacker(HistoryPacker.capacityFor(cases))
+  const packedCases: Array<PackedCase | null> = cases.map((test, index) => packer.addCase(test, index))
+  const historyOf = new Int32Array(cases.length).fill(-1)
+  packedCases.forEach((packed, index) => {
+    if (packed) historyOf[index] = packer.addHistory(cases[index]!, packed, cases[index]!.observations.length)
   })
-  const current = slices.length
+  const current = historyOf.reduce((count, k) => count + (k >= 0 ? 1 : 0), 0)
   const pending: PendingExample[] = []
   cases.forEach((test, index) => {
+    const packed = packedCases[index]
+    if (!packed) return
     const observations = test.observations
-    const oldest = Math.max(0, observations.length - 1 - LABEL_HORIZON - LEARN_BACK)
+    const oldest = Math.max(packed.first, observations.length - 1 - LABEL_HORIZON - LEARN_BACK)
     for (let j = observations.length - 1 - LABEL_HORIZON; j >= oldest && pending.length < MAX_EXAMPLES; j--) {
       if (observations[j + LABEL_HORIZON]!.seq <= state.lastSeq) break
       if (observations[j]!.status !== 'failed') continue
@@ -136,19 +133,23 @@ export async function analyseTests(cases: readonly TestCase[], model: ModelState
       if (depth > EXAMPLE_STREAK) continue
       const y = labelOf(observations, j)
       if (y === null) continue
-      pending.push({ slice: slices.length, index, y })
-      slices.push({ index, start: Math.max(0, j + 1 - WINDOW), end: j + 1 })
+      pending.push({ slice: packer.addHistory(test, packed, j + 1), index, y })
     }
   })
+  const newest = packer.newest
 
-  const packed = packSlices(cases, slices)
-  const { grid, members, seqs } = failureGrid(cases, slices.slice(0, current))
+  const packed = packer.finish()
+  const { grid, members, seqs } = packer.failureGrid(current)
   const measured = options.pool.measureHistories(packed.histories, { clusters: grid })
   const { measures, edges } = await raceAbort(measured, options.signal)
 
   const names: Names = { code: (id) => packed.codes[id] ?? '?', file: (id) => packed.files[id] ?? '?' }
+  const caseOf = new Int32Array(current)
+  historyOf.forEach((k, index) => {
+    if (k >= 0) caseOf[k] = index
+  })
   const gridMembers: GridMember[] = members.map((k) => {
-    const test = cases[slices[k]!.index]!
+    const test = cases[caseOf[k]!]!
     const m = measures[k]!
     return { fileId: test.fileId, test: test.name, definitive: m.passedOnRetry > 0 || m.mixedStates > 0 }
   })
@@ -165,7 +166,7 @@ export async function analyseTests(cases: readonly TestCase[], model: ModelState
 
   // Learn first (the examples are older than every verdict made now), in a fixed order.
   const examples: Example[] = pending.map((p) => {
-    const ownCluster = sliceOf[p.index]! >= 0 ? clusterBySlice.get(sliceOf[p.index]!) : undefined
+    const ownCluster = clusterBySlice.get(historyOf[p.index]!)
     const m = measures[p.slice]!
     return { x: masked(featuresOf(m, ownCluster)), y: p.y, streak: m.streak, streakLikelihood: streakLikelihood(m.streak, m.preStreakA, m.preStreakB) }
   })
@@ -173,9 +174,9 @@ export async function analyseTests(cases: readonly TestCase[], model: ModelState
 
   const weights = weightVector(state, disabled)
   const verdicts: Verdict[] = cases.map((test, index) => {
-    const k = sliceOf[index]!
+    const k = historyOf[index]!
     if (k < 0) return quietVerdict(test, state)
-    return verdictOf(test, slices[k]!, measures[k]!, clusterBySlice.get(k), state, weights, masked, names)
+    return verdictOf(test, packedCases[index]!.first, measures[k]!, clusterBySlice.get(k), state, weights, masked, names)
   })
   return { verdicts, clusters, model: state }
 }
@@ -215,7 +216,7 @@ function quietVerdict(test: TestCase, model: ModelState): Verdict {
 
 function verdictOf(
   test: TestCase,
-  slice: Slice,
+  first: number,
   m: HistoryMeasures,
   cluster: ClusterReading | undefined,
   model: ModelState,
@@ -232,7 +233,7 @@ function verdictOf(
     verdict: decision.verdict,
     confidence: round(decision.confidence),
     evidence: evidenceOf(m, x, weights, names, cluster),
-    since: test.observations[slice.start + decision.sinceIndex]?.seq ?? test.observations[slice.end - 1]!.seq,
+    since: test.observations[first + decision.sinceIndex]?.seq ?? test.observations[test.observations.length - 1]!.seq,
     expectedAttempts: round(m.expectedAttempts),
     flakyProbability: round(decision.flakyProbability),
     reason: decision.reason,

@@ -2,7 +2,6 @@
 // (0 = no reading), and the same reading in words. The README's "Flaky verdicts" section gives
 // the reasoning behind each signal; the comments here say why each scale was chosen.
 import { ATTRACTOR_KINDS, NEAR_TIMEOUT, STEP_WINDOW, type HistoryMeasures } from '../analysis/history-signals.js'
-import { incompleteBeta } from '../analysis/statistics.js'
 import { SIGNALS, SIGNAL_INDEX } from './meta-learner.js'
 import type { Evidence, SignalName } from './types.js'
 
@@ -70,16 +69,11 @@ function durationInstability(m: HistoryMeasures): number {
   return kind === 'fixed-point' ? 0 : kind === 'limit-cycle' ? 0.5 * spread : spread
 }
 
-/** The quantile of a Beta(a, b) by bisection on its CDF. */
-function betaQuantile(q: number, a: number, b: number): number {
-  let low = 0
-  let high = 1
-  for (let i = 0; i < 16; i++) {
-    const mid = (low + high) / 2
-    if (incompleteBeta(mid, a, b) < q) low = mid
-    else high = mid
-  }
-  return (low + high) / 2
+/** A 90% interval of a Beta(a, b): mean ± 1.645 standard deviations, within [0, 1] (for display). */
+function betaInterval(a: number, b: number): [number, number] {
+  const mean = a / (a + b)
+  const sd = Math.sqrt((a * b) / ((a + b) ** 2 * (a + b + 1)))
+  return [Math.max(0, mean - 1.645 * sd), Math.min(1, mean + 1.645 * sd)]
 }
 
 const percent = (x: number): string => `${Math.round(x * 100)}%`
@@ -113,7 +107,8 @@ export function detailOf(signal: SignalName, m: HistoryMeasures, names: Names, c
     }
     case 'failureProbability': {
       const mean = m.betaA / (m.betaA + m.betaB)
-      return `failure probability ${percent(mean)} (90% interval ${percent(betaQuantile(0.05, m.betaA, m.betaB))}–${percent(betaQuantile(0.95, m.betaA, m.betaB))}), ${percent(m.intermittent)} likely intermittent`
+      const [low, high] = betaInterval(m.betaA, m.betaB)
+      return `failure probability ${percent(mean)} (90% interval about ${percent(low)}–${percent(high)}), ${percent(m.intermittent)} likely intermittent`
     }
     case 'messageDiversity':
       return m.messageDiversity < 0.25

@@ -69,11 +69,13 @@ export const importCommand: Command = {
     // Read and check everything before the store is touched: a bad line 40,000 must not leave half an import.
     let runs: AsyncIterable<HistoryRun> | Iterable<HistoryRun>
     const files = positionals.map((path) => resolve(io.cwd, path))
+    // Paths are kept inside the package root: `plan` reads pragmas from the files the store names.
+    const root = findPackageRoot(io.cwd)
     if (format === 'ndjson') {
-      for await (const _ of readNdjsonHistory(files[0]!, positionals[0]));
-      runs = readNdjsonHistory(files[0]!, positionals[0])
+      for await (const _ of readNdjsonHistory(files[0]!, positionals[0], { root }));
+      runs = readNdjsonHistory(files[0]!, positionals[0], { root })
     } else {
-      runs = [readJunitRun(files, { root: findPackageRoot(io.cwd), runId: values.run, commit: values.commit ?? null }, positionals)]
+      runs = [readJunitRun(files, { root, runId: values.run, commit: values.commit ?? null }, positionals)]
     }
     const store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
     try {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { ErrorCodes, FlakelineError } from '../../errors.js'
 import { fileDurationOf, fileStatusOf } from '../../history-import/history-run.js'
+import { findPackageRoot } from '../../config/load-options.js'
 import { readNdjsonHistory } from '../../history-import/ndjson-history.js'
 import { fileIdOf } from '../../identity.js'
 import { replayHistory, type ReplayRun } from '../../replay/replay-history.js'
@@ -34,7 +35,7 @@ export const replayCommand: Command = {
     const seed = parseSeed(values.seed, 1, usage)!
     const shards = values.shards === undefined ? null : parseShardCount(values.shards, usage)
     const runs: ReplayRun[] = []
-    for await (const run of readNdjsonHistory(resolve(io.cwd, positionals[0]!), positionals[0])) {
+    for await (const run of readNdjsonHistory(resolve(io.cwd, positionals[0]!), positionals[0], { root: findPackageRoot(io.cwd) })) {
       runs.push({ id: run.id, files: run.files.map((file) => ({ fileId: fileIdOf(file.project, file.path), status: fileStatusOf(file), durationMs: fileDurationOf(file) })) })
     }
     if (values.json) {

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { AnalysisPool, failureEdges, measureHistories, type PackedHistories } from '../../../src/analysis/index.js'
 import { hypergeometricUpperLog10, incompleteBeta, lnGamma } from '../../../src/analysis/statistics.js'
 import { ErrorCodes } from '../../../src/errors.js'
-import { packSlices } from '../../../src/verdicts/pack.js'
+import { packCases } from '../../../src/verdicts/pack.js'
 import type { TestCase } from '../../../src/verdicts/types.js'
 import { seeded } from './_series.js'
 
@@ -38,7 +38,7 @@ function randomCases(count: number, seed: number): TestCase[] {
 }
 
 function pack(cases: TestCase[]): PackedHistories {
-  return packSlices(cases, cases.map((test, index) => ({ index, start: 0, end: test.observations.length }))).histories
+  return packCases(cases).histories
 }
 
 describe('history signals in the pool', () => {
@@ -65,7 +65,8 @@ describe('history signals in the pool', () => {
     const histories = pack(randomCases(3, 1))
     const pool = new AnalysisPool({ threads: 1 })
     try {
-      await expect(pool.measureHistories({ ...histories, failed: new Uint8Array(1) })).rejects.toMatchObject({ code: ErrorCodes.ANALYSIS_INPUT, message: expect.stringContaining('histories.failed must hold one value per observation') })
+      await expect(pool.measureHistories({ ...histories, durations: new Float64Array(1) })).rejects.toMatchObject({ code: ErrorCodes.ANALYSIS_INPUT, message: expect.stringContaining('histories.durations must hold one value per observation') })
+      await expect(pool.measureHistories({ ...histories, ends: histories.ends.map((end, k) => (k === 2 ? 99_999 : end)) })).rejects.toThrow('histories[2] spans')
       await expect(pool.measureHistories(histories, { clusters: { offsets: Int32Array.of(0, 1), positions: Int32Array.of(9), length: 5 } })).rejects.toThrow('clusters.positions[0] is 9; it must lie in [0, 5)')
     } finally {
       await pool.close()

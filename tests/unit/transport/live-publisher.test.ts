@@ -110,7 +110,7 @@ describe('the recorder publishes a run live', () => {
 
   test.each([
     [{ serve: true, hub: 'ws://127.0.0.1:1' }, 'options.serve and options.hub (FLAKELINE_HUB) cannot both be set: serve a hub here, or publish to one'],
-    [{ hub: 'ws://127.0.0.1:1' }, 'options.hub (FLAKELINE_HUB) needs options.token (FLAKELINE_TOKEN)'],
+    [{ hub: 'ws://127.0.0.1:1' }, 'options.hub (FLAKELINE_HUB) needs a valid options.token (FLAKELINE_TOKEN): none is set, or the one set was refused (see above); the run is not published live'],
   ])('%j: warned once with FLAKELINE_E_CONFIG, nothing published; thrown in strict mode', async (options, message) => {
     const lines: string[] = []
     const recorder = (await startRecording(project(), options, START, (line) => lines.push(line)))!

@@ -37,7 +37,7 @@ describe('the streaming options', () => {
     [{ hub: 'http://127.0.0.1:1' }, 'options.hub must start with ws://, wss:// or quic://, got "http://127.0.0.1:1"'],
     [{ hub: 'quic://127.0.0.1' }, 'options.hub needs a port for QUIC, like quic://127.0.0.1:7358, got "quic://127.0.0.1"'],
     [{ hub: 42 }, 'options.hub must be a URL like ws://127.0.0.1:7357 or quic://127.0.0.1:7358, got 42'],
-    [{ token: 'short' }, 'options.token must be at least 16 characters without spaces, got "short"'],
+    [{ token: 'short' }, 'options.token must be at least 16 characters without spaces, got a value of 5 characters (not shown)'],
   ])('%j: %s', (input, message) => {
     expect(messagesOf(input)).toEqual([message])
   })

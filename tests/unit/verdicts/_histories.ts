@@ -2,7 +2,7 @@
 // 'r' passed on retry, 'x' failed after a retry), with per-run overrides.
 import type { HistoryMeasures } from '../../../src/analysis/history-signals.js'
 import { measureHistories } from '../../../src/analysis/measure-histories.js'
-import { packSlices } from '../../../src/verdicts/pack.js'
+import { packCases } from '../../../src/verdicts/pack.js'
 import type { TestCase, TestObservation } from '../../../src/verdicts/types.js'
 
 export const HOUR = 3_600_000
@@ -47,8 +47,7 @@ export function history(pattern: string, options: HistoryOptions = {}): TestCase
 
 /** The kernels' measures of whole histories, in this thread. */
 export function measure(...cases: TestCase[]): HistoryMeasures[] {
-  const packed = packSlices(cases, cases.map((test, index) => ({ index, start: 0, end: test.observations.length })))
-  return measureHistories(packed.histories)
+  return measureHistories(packCases(cases).histories)
 }
 
 /** `count` runs failing exactly at the given indexes. */

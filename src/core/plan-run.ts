@@ -87,7 +87,8 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
   if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), suite: suiteModel([]), changes: null, basis: { runs: 0, lastRun: null }, startup: null, verdicts: new Map() }
   let store: HistoryStore | undefined
   try {
-    store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
+    // Planning only reads: a read-only store (a read-only mount, a cache another user owns) still orders the run.
+    store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit, readOnly: true })
     // git runs in child processes while this process unpacks the evidence.
     const recent = store.recentRuns(2 * STARTUP_RUNS)
     const latest = recent[0]

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, statfsSync, writeFileSync } from 'node:fs'
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { open, type Database, type Key, type RootDatabase } from 'lmdb'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
@@ -77,6 +78,26 @@ function ignoreInGit(dir: string): void {
   } catch {
     // Not writable: opening the store will say so.
   }
+}
+
+/** Stores up to this size are copied to be read from a read-only file system; larger ones are not read there. */
+const READ_ONLY_COPY_MAX_BYTES = 512 * 1024 * 1024
+
+/** LMDB could not set up its lock file: a read-only file system or a directory this user cannot write. */
+function cannotLock(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error)
+  return /Read-only file system|Permission denied|EROFS|EACCES/i.test(message)
+}
+
+/** A private copy of the data file to read from, or throws when it is too large to copy. */
+function readableCopy(file: string): string {
+  const size = statSync(file).size
+  if (size > READ_ONLY_COPY_MAX_BYTES) {
+    throw new FlakelineError(ErrorCodes.STORE_OPEN, `the store ${file} is on a read-only file system and too large (${size} bytes) to read from a copy`)
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'flakeline-read-only-'))
+  copyFileSync(file, join(dir, STORE_FILE))
+  return dir
 }
 
 /**
@@ -226,6 +247,8 @@ export class HistoryStore {
   private closed = false
   private analysisStore: AnalysisStore | undefined
   private readonly readOnly: boolean
+  /** The temporary copy a read-only file system made this store read from, removed on close. */
+  private copy: string | null = null
 
   private constructor(dir: string, root: RootDatabase, historyLimit: number, readOnly = false) {
     this.readOnly = readOnly
@@ -276,8 +299,21 @@ export class HistoryStore {
       }
       // No event-turn batching: every write is an explicit transaction, and lmdb-js's implicit batch
       // makes a promise nobody awaits, which a failed commit (a full disk) turns into an unhandled rejection.
-      root = open({ path: file, maxDbs: 12, readOnly: options.readOnly ?? false, eventTurnBatching: false })
+      let copy: string | null = null
+      try {
+        root = open({ path: file, maxDbs: 12, readOnly: options.readOnly ?? false, eventTurnBatching: false })
+      } catch (error) {
+        // LMDB sets up its lock file even to read; on a read-only file system it cannot, so a reader
+        // works from a copy of the data file in the system's temporary directory.
+        if (cannotLock(error) && !options.readOnly) {
+          throw new FlakelineError(ErrorCodes.STORE_OPEN, `the flakeline store at ${dir} is read-only (${error instanceof Error ? error.message : String(error)}): runs are ordered from it but not recorded`, { cause: error })
+        }
+        if (!options.readOnly || !cannotLock(error)) throw error
+        copy = readableCopy(file)
+        root = open({ path: join(copy, STORE_FILE), maxDbs: 12, readOnly: true, eventTurnBatching: false })
+      }
       const store = new HistoryStore(dir, root, options.historyLimit, options.readOnly ?? false)
+      store.copy = copy
       store.checkSchema(options.readOnly ?? false)
       return store
     } catch (error) {
@@ -888,6 +924,10 @@ export class HistoryStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.root.close()
+    try {
+      await this.root.close()
+    } finally {
+      if (this.copy) rmSync(this.copy, { recursive: true, force: true })
+    }
   }
 }

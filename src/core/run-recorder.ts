@@ -16,7 +16,8 @@ import { addFileTotals, emptyTotals } from '../evidence/outcomes.js'
 import { workerStartup, type FileStartup } from './worker-startup.js'
 import { currentProcess, processGone } from './process-identity.js'
 import { workTreeSnapshot } from './changed-files.js'
-import { analyseRun, verdictLines } from './run-analysis.js'
+import { analyseRun, verdictLines, type VerdictChanges } from './run-analysis.js'
+import { writeCiOutputs } from '../ci/ci-outputs.js'
 import type { RanFile } from './test-cases.js'
 import { takeChanges, takeSplit } from './run-handoff.js'
 import { LivePublisher } from '../live/live-publisher.js'
@@ -163,16 +164,18 @@ export class RunRecorder {
    * of what changed printed, the verdicts published live. A failure or a timeout is one warning; the
    * previous verdicts stay and the run's outcome is untouched.
    */
-  private async analyse(store: HistoryStore, run: RunRecord): Promise<void> {
-    if (!this.options.analysis || this.ran.length === 0) return
+  private async analyse(store: HistoryStore, run: RunRecord): Promise<VerdictChanges | null> {
+    if (!this.options.analysis || this.ran.length === 0) return null
     try {
       const changes = await analyseRun(store, this.ran, run.seq, this.options.analysisTimeout)
       for (const line of verdictLines(changes)) this.notices.info(line)
       this.live?.verdicts([...changes.newlyFailing, ...changes.newlyFlaky, ...changes.recovered])
+      return changes
     } catch (error) {
       const problem = asFlakelineError(error, ErrorCodes.ANALYSIS_WORKER, 'the flaky analysis failed')
       this.analysisProblem = problem
       this.notices.warn(problem)
+      return null
     }
   }
 
@@ -350,7 +353,8 @@ export class RunRecorder {
         if (this.totals.failed) parts.push(`${this.totals.failed} failed`)
         if (this.totals.flaky) parts.push(`${this.totals.flaky} passed on retry`)
         this.notices.info(`recorded run ${run.id} (${parts.join(', ')}) in ${where}`)
-        await this.analyse(store, run)
+        // GitHub annotations and job summary, the outcome for `flakeline run`: never throws (one warning).
+        await writeCiOutputs(store, run, { options: this.options, notices: this.notices, changes: await this.analyse(store, run) })
       }
     }
     // The store first: a `serve` dashboard kept up after the run (see keepDashboardUp) holds the end of

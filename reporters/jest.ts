@@ -9,6 +9,7 @@ import { startRecording } from '../src/core/start-recording.js'
 import { findPackageRoot } from '../src/config/load-options.js'
 import { attemptKey, fileResultOf, type SeenAttempt } from './_jest-records.js'
 import { consoleEntriesOf, startedFileOf } from './_jest-live.js'
+import { jestFacts, publishRunnerFacts } from '../src/ci/runner-facts.js'
 
 /**
  * `reporters: ['default', 'flakeline/jest-reporter']` (or `['flakeline/jest-reporter', options]`):
@@ -95,6 +96,8 @@ export default class FlakelineJestReporter {
         ? 'failed'
         : 'passed'
     try {
+      // What decides Jest's exit code beyond the tests, for the CI outputs and `flakeline run`.
+      publishRunnerFacts(recorder.options.root, jestFacts({ globalConfig: this.globalConfig, results }))
       await recorder.finish(status)
     } catch (error) {
       this.strictError = asFlakelineError(error, ErrorCodes.REPORTER, 'flakeline reporter')

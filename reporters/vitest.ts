@@ -8,6 +8,7 @@ import { startRecording } from '../src/core/start-recording.js'
 import { vitestWorkers, type VitestWorkerConfig } from '../src/core/worker-count.js'
 import { fileResultOf } from './_vitest-records.js'
 import { consoleEntryOf, startedFileOf } from './_vitest-live.js'
+import { publishRunnerFacts, vitestFacts, type VitestFactsConfig } from '../src/ci/runner-facts.js'
 
 export { FlakelineSequencer, flakelineSequencer } from '../sequencers/vitest.js'
 
@@ -67,9 +68,11 @@ export default class FlakelineVitestReporter implements Reporter {
     }
   }
 
-  async onTestRunEnd(_modules: ReadonlyArray<TestModule>, _errors: unknown, reason: TestRunEndReason): Promise<void> {
+  async onTestRunEnd(_modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<unknown>, reason: TestRunEndReason): Promise<void> {
     const recorder = this.recorder
     this.recorder = null
+    // What decides Vitest's exit code beyond the tests, for the CI outputs and `flakeline run`.
+    if (recorder && this.vitest) publishRunnerFacts(recorder.options.root, vitestFacts(this.vitest.config as VitestFactsConfig, errors, reason))
     await recorder?.finish(reason)
   }
 }

@@ -16,8 +16,10 @@ import { mergeCommand } from './commands/merge.js'
 import { flakyCommand } from './commands/flaky.js'
 import { explainCommand } from './commands/explain.js'
 import { modelCommand } from './commands/model.js'
+import { reportCommand } from './commands/report.js'
+import { runCommand } from './commands/run.js'
 
-export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, flakyCommand, explainCommand, modelCommand, planCommand, importCommand, exportCommand, mergeCommand, replayCommand, serveCommand, doctorCommand, compactCommand, demoCommand]
+export const COMMANDS: readonly Command[] = [statsCommand, historyCommand, flakyCommand, explainCommand, modelCommand, reportCommand, runCommand, planCommand, importCommand, exportCommand, mergeCommand, replayCommand, serveCommand, doctorCommand, compactCommand, demoCommand]
 
 function help(): string {
   // Each command's usage (some span lines), then what it does, indented under it.
@@ -48,7 +50,9 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
   const command = COMMANDS.find((candidate) => candidate.name === name)
   try {
     if (!command) throw new FlakelineError(ErrorCodes.USAGE, `unknown command "${name}"; run flakeline --help`)
-    if (rest.includes('--help') || rest.includes('-h')) {
+    // Flags after `--` belong to the command `flakeline run` starts, not to flakeline.
+    const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest
+    if (own.includes('--help') || own.includes('-h')) {
       io.stdout(`usage: ${command.usage}\n${command.summary}\n`)
       return ExitCodes.OK
     }

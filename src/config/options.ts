@@ -54,7 +54,30 @@ export interface FlakelineOptions {
   analysisTimeout: number
   /** Where files with known-flaky tests go in the order: `last` (default), `first`, or `default` (wherever their evidence puts them). */
   flakyPlacement: FlakyPlacement
+  /**
+   * CI outputs at the end of a run: `auto` (default) writes GitHub annotations and the job summary when
+   * `GITHUB_ACTIONS=true`; `github` always (annotations on stderr, the summary when `GITHUB_STEP_SUMMARY`
+   * is set); `none` never.
+   */
+  ci: CiMode
+  /**
+   * Annotate failed tests with `::error` (GitHub). `auto` (default): unless the runner's own
+   * `github-actions` reporter is on and does it already; `false` leaves failures to it.
+   */
+  annotateFailures: boolean | 'auto'
+  /**
+   * Quarantine known-flaky failures (off by default): `true`, or path globs of the files it applies to.
+   * A run whose only failures are tests with a `flaky` verdict from earlier runs, at least
+   * `quarantineMinConfidence` sure, ends as a success through `flakeline run -- <runner>`; each is still
+   * reported. A `failing` or `new` test is never quarantined.
+   */
+  quarantine: boolean | string[]
+  /** The confidence a `flaky` verdict needs before its failures are quarantined (0 to 1). Default 0.9. */
+  quarantineMinConfidence: number
 }
+
+/** See `FlakelineOptions.ci`. */
+export type CiMode = 'auto' | 'github' | 'none'
 
 /** Where files with known-flaky tests go: see `FlakelineOptions.flakyPlacement`. */
 export type FlakyPlacement = 'last' | 'first' | 'default'
@@ -75,6 +98,10 @@ export const DEFAULT_OPTIONS: Readonly<FlakelineOptions> = Object.freeze({
   analysis: true,
   analysisTimeout: 30_000,
   flakyPlacement: 'last',
+  ci: 'auto',
+  annotateFailures: 'auto',
+  quarantine: false,
+  quarantineMinConfidence: 0.9,
 })
 
 type Check = (value: unknown) => string | null
@@ -144,6 +171,18 @@ const isGlobMap =
     }
     return null
   }
+const isQuarantine: Check = (value) => {
+  if (typeof value === 'boolean') return null
+  if (!Array.isArray(value) || value.length === 0) return 'must be true, false or a non-empty array of path globs'
+  if (value.length > MAX_GLOBS) return `must have at most ${MAX_GLOBS} globs`
+  for (const [index, glob] of value.entries()) {
+    if (typeof glob !== 'string') return `[${index}] must be a path glob, got ${describeValue(glob)}`
+    const problem = globProblem(glob)
+    if (problem) return `[${index}] is not a usable glob: it ${problem}, got ${describeValue(glob)}`
+  }
+  return null
+}
+const isFraction: Check = (value) => (typeof value === 'number' && value >= 0 && value <= 1 ? null : 'must be a number from 0 to 1')
 const isDeadlines = isGlobMap('a duration like "30s", "500ms" or "2m"', (entry) => parseDuration(entry) !== null)
 const isPriorities = isGlobMap(`one of ${PRIORITIES.join(', ')}`, (entry) => typeof entry === 'string' && (PRIORITIES as readonly string[]).includes(entry))
 
@@ -169,10 +208,14 @@ const CHECKS: Record<keyof FlakelineOptions, Check> = {
   analysis: isBoolean,
   analysisTimeout: isPositiveInteger(600_000),
   flakyPlacement: (value) => (value === 'last' || value === 'first' || value === 'default' ? null : 'must be "last", "first" or "default"'),
+  ci: (value) => (value === 'auto' || value === 'github' || value === 'none' ? null : 'must be "auto", "github" or "none"'),
+  annotateFailures: (value) => (typeof value === 'boolean' || value === 'auto' ? null : 'must be true, false or "auto"'),
+  quarantine: isQuarantine,
+  quarantineMinConfidence: isFraction,
 }
 
 /** Environment variables and the option each sets; values are parsed before validation. */
-export const ENVIRONMENT_OPTIONS: ReadonlyArray<readonly [string, keyof FlakelineOptions, 'string' | 'number' | 'boolean']> = [
+export const ENVIRONMENT_OPTIONS: ReadonlyArray<readonly [string, keyof FlakelineOptions, 'string' | 'number' | 'fraction' | 'boolean']> = [
   ['FLAKELINE_DIR', 'dir', 'string'],
   ['FLAKELINE_HISTORY_LIMIT', 'historyLimit', 'number'],
   ['FLAKELINE_STRICT', 'strict', 'boolean'],
@@ -190,6 +233,10 @@ export const ENVIRONMENT_OPTIONS: ReadonlyArray<readonly [string, keyof Flakelin
   ['FLAKELINE_ANALYSIS', 'analysis', 'boolean'],
   ['FLAKELINE_ANALYSIS_TIMEOUT', 'analysisTimeout', 'number'],
   ['FLAKELINE_FLAKY_PLACEMENT', 'flakyPlacement', 'string'],
+  ['FLAKELINE_CI', 'ci', 'string'],
+  ['FLAKELINE_ANNOTATE_FAILURES', 'annotateFailures', 'boolean'],
+  ['FLAKELINE_QUARANTINE', 'quarantine', 'boolean'],
+  ['FLAKELINE_QUARANTINE_MIN_CONFIDENCE', 'quarantineMinConfidence', 'fraction'],
 ]
 
 function describeValue(value: unknown): string {
@@ -252,6 +299,7 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): { options: Parti
     if (text === undefined || text === '') continue
     if (type === 'string') raw[key] = text
     else if (type === 'number') raw[key] = /^\d+$/.test(text.trim()) ? Number(text) : text
+    else if (type === 'fraction') raw[key] = /^(?:\d+\.?\d*|\.\d+)$/.test(text.trim()) ? Number(text) : text
     else {
       const lowered = text.trim().toLowerCase()
       if (['1', 'true', 'yes', 'on'].includes(lowered)) raw[key] = true

@@ -3,6 +3,8 @@ import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs, withStore } from '../command.js'
 import { formatDuration, table } from '../format.js'
 import { ExitCodes } from '../cli-io.js'
+import { STABILITY_RUNS, stabilityLine, stabilityRuns, suiteStability } from '../../ci/suite-stability.js'
+import type { HistoryStore } from '../../store/history-store.js'
 
 /** The `--json` shape of one run; fields may be added in later versions, none removed. */
 export function runSummary(run: RunRecord) {
@@ -34,16 +36,21 @@ export function runSummary(run: RunRecord) {
 
 const usage = 'flakeline stats [--json] [--dir DIR]'
 
+/** The suite's stability over its recent runs (the analysis pool classifies the pass-rate and duration series). */
+function stabilityOf(store: HistoryStore) {
+  return suiteStability({ runs: stabilityRuns(store.recentRuns(STABILITY_RUNS)), files: () => store.listFiles(), testsOf: (fileId) => store.testsOf(fileId) })
+}
+
 export const statsCommand: Command = {
   name: 'stats',
   summary: 'one line per recorded run, newest last',
   usage,
   async run(args, io) {
     const { values } = parseCommandArgs(args, STORE_OPTIONS, usage)
-    return withStore(io, values.dir, (store) => {
+    return withStore(io, values.dir, async (store) => {
       const runs = store.listRuns()
       if (values.json) {
-        io.stdout(`${JSON.stringify({ runs: runs.map(runSummary) }, null, 2)}\n`)
+        io.stdout(`${JSON.stringify({ runs: runs.map(runSummary), ...(runs.length ? { stability: await stabilityOf(store) } : {}) }, null, 2)}\n`)
         return ExitCodes.OK
       }
       if (runs.length === 0) {
@@ -68,7 +75,7 @@ export const statsCommand: Command = {
           run.deadlines ? `${run.deadlines.missed.length}/${run.deadlines.checked}${run.deadlines.missed.length ? ` (${run.deadlines.missed.map((miss) => miss.fileId).slice(0, 3).join(', ')})` : ''}` : '—',
         ])
       }
-      io.stdout(`${table(rows, new Set([4, 5, 6, 7, 8, 9]))}\n`)
+      io.stdout(`${table(rows, new Set([4, 5, 6, 7, 8, 9]))}\n\nsuite stability: ${stabilityLine(await stabilityOf(store))}\n`)
       return ExitCodes.OK
     })
   },

@@ -7,7 +7,7 @@ import { findPackageRoot, loadOptions } from '../../../src/config/load-options.j
 import { useScratch } from './_fixtures.js'
 
 const scratch = useScratch()
-const KNOWN = 'dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId, policy, deadlines, priorities, seed, workers, gitChanges, serve, hub, token, shardPlan, analysis, analysisTimeout, flakyPlacement'
+const KNOWN = 'dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId, policy, deadlines, priorities, seed, workers, gitChanges, serve, hub, token, shardPlan, analysis, analysisTimeout, flakyPlacement, ci, annotateFailures, quarantine, quarantineMinConfidence'
 const RUN_ID_RULE = 'must be 1 to 128 characters of letters, digits, ".", "_", ":" or "-"'
 
 function messagesOf(input: unknown): string[] {
@@ -129,6 +129,10 @@ describe('loadOptions', () => {
       analysis: true,
       analysisTimeout: 30_000,
       flakyPlacement: 'last',
+      ci: 'auto',
+      annotateFailures: 'auto',
+      quarantine: false,
+      quarantineMinConfidence: 0.9,
       dir: join(root, 'from-file'),
       root,
       configFile: file,

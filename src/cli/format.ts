@@ -14,9 +14,17 @@ export function formatTime(epochMs: number | null | undefined): string {
   return epochMs ? new Date(epochMs).toISOString() : '—'
 }
 
-/** Left-aligned columns separated by two spaces; numbers in `right` columns align right. */
-export function table(rows: string[][], right: ReadonlySet<number> = new Set()): string {
-  if (rows.length === 0) return ''
+/** Characters a table cell keeps at most, whoever made it: one hostile name must not widen every row. */
+const TABLE_CELL_CHARS = 200
+
+/**
+ * Left-aligned columns separated by two spaces; numbers in `right` columns align right. Every cell
+ * goes through `safeText` (control characters escaped, at most `TABLE_CELL_CHARS`), so no cell can
+ * start a line; callers bound names more tightly where a column should stay narrow.
+ */
+export function table(cells: string[][], right: ReadonlySet<number> = new Set()): string {
+  if (cells.length === 0) return ''
+  const rows = cells.map((row) => row.map((cell) => safeText(cell ?? '', TABLE_CELL_CHARS)))
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)))
   return rows
     .map((row) =>

@@ -6,12 +6,15 @@ import { findPackageRoot } from '../../config/load-options.js'
 import { ExitCodes, type CliIO } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs, withStore } from '../command.js'
-import { formatDuration, outcomeStrip, table } from '../format.js'
+import { formatDuration, outcomeStrip, safeText, table } from '../format.js'
 import { passedOnRetry } from '../../evidence/outcomes.js'
 
 const usage = 'flakeline history <file-or-test> [--json] [--dir DIR]'
 /** Rows shown per history in text output; --json has them all. */
 const SHOWN_RUNS = 20
+/** Characters of a name or run id in text output (middle-elided, control characters escaped); --json has them whole. */
+const NAME_CHARS = 100
+const RUN_CHARS = 40
 
 /** A query as a path relative to the package root, the form file ids use. */
 function normalisePath(query: string, io: CliIO): string {
@@ -45,21 +48,26 @@ function passRate(entries: HistoryEntry[]): string {
   return `${passed}/${ran.length} passed${retried ? `, ${retried} on retry` : ''}`
 }
 
+function runLabel(runIds: Map<number, string>, seq: number): string {
+  const id = runIds.get(seq)
+  return id === undefined ? `#${seq}` : safeText(id, RUN_CHARS)
+}
+
 function describeFile(file: FileHistory, tests: TestHistory[], runIds: Map<number, string>): string {
-  const lines = [`${file.fileId}  (${file.entries.length} runs, ${tests.length} tests)`, `  outcomes  ${outcomeStrip(file.entries)}  (newest last)`, '']
+  const lines = [`${safeText(file.fileId, 200)}  (${file.entries.length} runs, ${tests.length} tests)`, `  outcomes  ${outcomeStrip(file.entries)}  (newest last)`, '']
   const rows = [['run', 'status', 'duration']]
-  for (const entry of file.entries.slice(-SHOWN_RUNS)) rows.push([runIds.get(entry.seq) ?? `#${entry.seq}`, entry.status, formatDuration(entry.durationMs)])
+  for (const entry of file.entries.slice(-SHOWN_RUNS)) rows.push([runLabel(runIds, entry.seq), entry.status, formatDuration(entry.durationMs)])
   lines.push(...table(rows).split('\n').map((line) => `  ${line}`), '', '  tests')
-  const testRows = tests.map((test) => [outcomeStrip(test.entries.slice(-SHOWN_RUNS)), test.name, passRate(test.entries)])
+  const testRows = tests.map((test) => [outcomeStrip(test.entries.slice(-SHOWN_RUNS)), safeText(test.name, NAME_CHARS), passRate(test.entries)])
   lines.push(...table(testRows).split('\n').map((line) => `    ${line}`))
   return lines.join('\n')
 }
 
 function describeTest(test: TestHistory, runIds: Map<number, string>): string {
-  const lines = [`${test.fileId} > ${test.name}`, `  outcomes  ${outcomeStrip(test.entries)}  (newest last; ↻ passed on retry)  ${passRate(test.entries)}`]
+  const lines = [`${safeText(test.fileId, NAME_CHARS)} > ${safeText(test.name, NAME_CHARS)}`, `  outcomes  ${outcomeStrip(test.entries)}  (newest last; ↻ passed on retry)  ${passRate(test.entries)}`]
   const rows = [['run', 'status', 'attempts', 'duration']]
   for (const entry of test.entries.slice(-SHOWN_RUNS)) {
-    rows.push([runIds.get(entry.seq) ?? `#${entry.seq}`, entry.status, String(entry.attempts), formatDuration(entry.durationMs)])
+    rows.push([runLabel(runIds, entry.seq), entry.status, String(entry.attempts), formatDuration(entry.durationMs)])
   }
   lines.push(...table(rows).split('\n').map((line) => `  ${line}`))
   return lines.join('\n')
@@ -82,7 +90,7 @@ export const historyCommand: Command = {
     return withStore(io, values.dir, (store) => {
       const { files, tests } = lookup(store, query, io)
       if (files.length === 0 && tests.length === 0) {
-        throw new FlakelineError(ErrorCodes.NOT_FOUND, `no file or test in the history matches "${query}"`)
+        throw new FlakelineError(ErrorCodes.NOT_FOUND, `no file or test in the history matches "${safeText(query, NAME_CHARS)}"`)
       }
       const runIds = new Map(store.listRuns().map((run) => [run.seq, run.id]))
       const fileTests = new Map(files.map((file) => [file.fileId, store.testsOf(file.fileId)]))

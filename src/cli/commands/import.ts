@@ -9,6 +9,7 @@ import { ExitCodes } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs } from '../command.js'
 import { cliOptions } from '../store-location.js'
+import { safeText } from '../format.js'
 
 const usage = 'flakeline import --format ndjson FILE | --format junit FILE... [--run ID] [--commit SHA] [--json] [--dir DIR]'
 
@@ -83,7 +84,7 @@ export const importCommand: Command = {
       if (values.json) io.stdout(`${JSON.stringify({ dir: options.dir, ...counts }, null, 2)}\n`)
       else {
         io.stdout(`imported ${counts.runs} run${counts.runs === 1 ? '' : 's'} (${counts.files} file results, ${counts.tests} test results) into ${options.dir}\n`)
-        if (counts.skipped.length) io.stdout(`skipped ${counts.skipped.length} run${counts.skipped.length === 1 ? '' : 's'} already in the store: ${counts.skipped.slice(0, 5).join(', ')}${counts.skipped.length > 5 ? ', …' : ''}\n`)
+        if (counts.skipped.length) io.stdout(`skipped ${counts.skipped.length} run${counts.skipped.length === 1 ? '' : 's'} already in the store: ${counts.skipped.slice(0, 5).map((id) => safeText(id, 100)).join(', ')}${counts.skipped.length > 5 ? ', …' : ''}\n`)
       }
       return ExitCodes.OK
     } finally {

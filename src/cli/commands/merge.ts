@@ -8,6 +8,7 @@ import { ExitCodes } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs } from '../command.js'
 import { cliOptions } from '../store-location.js'
+import { safeText } from '../format.js'
 
 const usage = 'flakeline merge FILE... [--json] [--dir DIR]'
 
@@ -15,14 +16,19 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`
 }
 
+/** Run ids and paths in text output: escaped and bounded (`--json` has them whole). */
+function name(text: string): string {
+  return safeText(text, 100)
+}
+
 function list(items: readonly string[], shown = 10): string {
-  return `${items.slice(0, shown).join(', ')}${items.length > shown ? `, and ${items.length - shown} more` : ''}`
+  return `${items.slice(0, shown).map(name).join(', ')}${items.length > shown ? `, and ${items.length - shown} more` : ''}`
 }
 
 function describeDisagreement(entry: Disagreement): string {
-  const lines = [`run ${entry.run}${entry.job && entry.job !== entry.run ? ` (job ${entry.job})` : ''}:`]
-  if (entry.fingerprints.length > 1) lines.push(`  its shards split from ${entry.fingerprints.length} different plans (${entry.fingerprints.map((print) => print.slice(0, 12)).join(', ')})`)
-  for (const twice of entry.recordedTwice) lines.push(`  recorded more than once: ${twice.file} (${twice.by.join(', ')})`)
+  const lines = [`run ${name(entry.run)}${entry.job && entry.job !== entry.run ? ` (job ${name(entry.job)})` : ''}:`]
+  if (entry.fingerprints.length > 1) lines.push(`  its shards split from ${entry.fingerprints.length} different plans (${entry.fingerprints.map((print) => name(print.slice(0, 12))).join(', ')})`)
+  for (const twice of entry.recordedTwice) lines.push(`  recorded more than once: ${name(twice.file)} (${list(twice.by)})`)
   if (entry.possiblySkipped.length) lines.push(`  possibly skipped (in the previous run, run by no shard): ${list(entry.possiblySkipped)}`)
   return lines.join('\n')
 }

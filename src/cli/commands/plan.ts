@@ -20,7 +20,7 @@ import { pathOfFileId } from '../../store/plan-index.js'
 import { ExitCodes, type CliIO } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs, withStore } from '../command.js'
-import { formatDuration, table } from '../format.js'
+import { formatDuration, safeText, table } from '../format.js'
 import { PLAN_FLAGS, parsePolicy, parseSeed, parseShard, parseShardCount, parseWorkers } from '../plan-flags.js'
 import { cliOptions } from '../store-location.js'
 
@@ -95,13 +95,13 @@ function planText(plan: Plan, split: ShardSplit | null, shard: { index: number; 
   lines.push(`policy ${plan.policy}: ${where}${files(plan.order.length)} on ${plan.workers} worker${plan.workers === 1 ? '' : 's'}, predicted ${describeDuration(plan.predictedMakespanMs)}`)
   if (plan.seed !== null) lines.push(`seed ${plan.seed} (FLAKELINE_SEED=${plan.seed} or --seed ${plan.seed} repeats this order)`)
   if (split) lines.push(`shards by predicted duration: ${split.loads.map((load, i) => `${i + 1}: ${files(split.shards[i]!.length)}, ${describeDuration(load)}`).join('; ')}`)
-  for (const miss of plan.misses) lines.push(`predicted deadline miss: ${miss.fileId} (deadline ${describeDuration(miss.deadlineMs)}, finishes ~${describeDuration(miss.finishMs)} at p90)`)
+  for (const miss of plan.misses) lines.push(`predicted deadline miss: ${safeText(miss.fileId, 100)} (deadline ${describeDuration(miss.deadlineMs)}, finishes ~${describeDuration(miss.finishMs)} at p90)`)
   lines.push('')
   const rows = [['#', 'file', 'predicted', 'priority', 'deadline', 'start', 'reason']]
   plan.order.forEach((file, i) => {
     const missed = lastMisses.get(file.fileId)
     const reason = missed ? `${file.reason}; missed its deadline last run (finished ${describeDuration(missed.finishedMs)})` : file.reason
-    rows.push([`${i + 1}.`, file.fileId, formatDuration(file.predictedMs), file.priority ?? 'normal', file.deadlineMs ? describeDuration(file.deadlineMs) : '—', describeDuration(file.startMs ?? 0), reason])
+    rows.push([`${i + 1}.`, safeText(file.fileId, 100), formatDuration(file.predictedMs), file.priority ?? 'normal', file.deadlineMs ? describeDuration(file.deadlineMs) : '—', describeDuration(file.startMs ?? 0), reason])
   })
   lines.push(table(rows, new Set([0, 2, 5])))
   return `${lines.join('\n')}\n`

@@ -4,6 +4,7 @@ import type { VerdictChanges } from '../core/run-analysis.js'
 import { passedOnRetry } from '../evidence/outcomes.js'
 import type { FileRecord, HistoryEntry, RunRecord, TestRecord, TestStatus } from '../records.js'
 import type { HistoryStore } from '../store/history-store.js'
+import { testKey } from '../store/test-key.js'
 import type { Verdict, VerdictKind } from '../verdicts/types.js'
 import { durationRegressions, type DurationRegression } from './duration-regressions.js'
 import { firstFailure, type FirstFailure } from './first-failure.js'
@@ -165,7 +166,8 @@ export async function buildRunReport(store: HistoryStore, run: RunRecord, contex
   const testHistory = (fileId: string, name: string): readonly HistoryEntry[] => {
     let tests = histories.get(fileId)
     if (!tests) histories.set(fileId, (tests = new Map(store.testsOf(fileId).map((test) => [test.name, test.entries]))))
-    return tests.get(name) ?? []
+    // A name too long for a store key keeps its history under a shortened name.
+    return tests.get(testKey(fileId, name)[1]) ?? []
   }
   const globs = compileQuarantineGlobs(options)
   const reported = (record: FileRecord, test: TestRecord): ReportedTest => {
@@ -285,8 +287,12 @@ export async function buildRunReport(store: HistoryStore, run: RunRecord, contex
   }
 }
 
+/** By file, then where the test is in it (tests without a location last), then by name. */
 function compareTests(a: ReportedTest, b: ReportedTest): number {
-  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.test < b.test ? -1 : a.test > b.test ? 1 : 0
+  if (a.file !== b.file) return a.file < b.file ? -1 : 1
+  const lines = (a.line ?? Infinity) - (b.line ?? Infinity)
+  if (lines) return lines
+  return a.test < b.test ? -1 : a.test > b.test ? 1 : 0
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { FILE_THRESHOLDS, TEST_THRESHOLDS, changePoint, durationRegressions, timedSeries } from '../../../src/ci/duration-regressions.js'
 import { classify, stabilityDrivers, stabilityLine, suiteStability, trendOf } from '../../../src/ci/suite-stability.js'
-import type { HistoryEntry, RunRecord } from '../../../src/records.js'
+import type { HistoryEntry, RunRecord, TestHistory } from '../../../src/records.js'
 import { newRun } from '../core/_fixtures.js'
 
 const series = (durations: readonly number[]) => durations.map((durationMs, i) => ({ seq: i + 1, durationMs }))
@@ -111,7 +111,7 @@ describe('suite stability', () => {
       { fileId: 'a.test.ts', project: '', path: 'a.test.ts', entries: entries([100, 900, 100, 900]).map((entry, i) => ({ ...entry, status: i % 2 ? ('failed' as const) : ('passed' as const) })) },
       { fileId: 'b.test.ts', project: '', path: 'b.test.ts', entries: entries([50, 52, 51, 50]) },
     ]
-    const tests = { 'a.test.ts': [{ fileId: 'a.test.ts', name: 'a > flips', entries: files[0]!.entries }, { fileId: 'a.test.ts', name: 'a > fine', entries: entries([1, 1, 1, 1]) }] } as Record<string, never[]>
+    const tests: Record<string, TestHistory[]> = { 'a.test.ts': [{ fileId: 'a.test.ts', name: 'a > flips', entries: files[0]!.entries }, { fileId: 'a.test.ts', name: 'a > fine', entries: entries([1, 1, 1, 1]) }] }
     const drivers = stabilityDrivers(seqs, files, (fileId) => tests[fileId] ?? [])
     expect(drivers.failing).toEqual([{ file: 'a.test.ts', test: 'a > flips', failedRuns: 2, runs: 4 }])
     expect(drivers.slow[0]).toMatchObject({ file: 'a.test.ts', spreadMs: 400 })

@@ -13,7 +13,7 @@ export interface FirstFailure {
   /** Both orders replayed on `workers` workers with this run's own durations (list scheduling, as the runners dispatch). */
   simulatedMs: number | null
   runnerDefaultMs: number | null
-  /** The run's order was the runner's default order (flakeline's sequencer not in use, or `policy: "default"`). */
+  /** The run's order was the runner's default order (no history yet, or the same order as the runner's rule gives). */
   sameAsDefault: boolean
 }
 
@@ -47,20 +47,25 @@ export function firstFailure(
     if (measuredMs === null || finished < measuredMs) measuredMs = Math.max(0, finished)
   }
   const evidence = new Map<string, FileEvidence>()
+  let known = 0
   for (const record of records) {
     const previous = previousRun(historyOf(record.fileId), runSeq)
+    if (previous) known++
     evidence.set(record.fileId, previous ? { ...NO_EVIDENCE, runs: 1, ranRuns: 1, lastStatus: previous.status === 'failed' ? 'failed' : 'passed', predictedMs: previous.durationMs, timedRuns: 1 } : { ...NO_EVIDENCE })
   }
   const runnerOrder = planOrder(records.map((record) => record.fileId), evidence).map((file) => file.fileId)
   const outcomes = (ids: readonly string[]) => ids.map((id) => ({ failed: byId.get(id)!.status === 'failed', durationMs: byId.get(id)!.durationMs }))
   const simulated = parallelOrderMetrics(outcomes(actual), workers).timeToFirstFailureMs
-  const runnerDefault = parallelOrderMetrics(outcomes(runnerOrder), workers).timeToFirstFailureMs
+  // Without any history both runners order by what flakeline cannot see (file sizes), and flakeline's
+  // sequencer leaves the first run to them: the run's order is the runner's own.
+  const firstRun = known === 0
+  const runnerDefault = firstRun ? simulated : parallelOrderMetrics(outcomes(runnerOrder), workers).timeToFirstFailureMs
   return {
     failedFiles: failing.length,
     workers,
     measuredMs,
     simulatedMs: simulated,
     runnerDefaultMs: runnerDefault,
-    sameAsDefault: actual.every((id, i) => runnerOrder[i] === id),
+    sameAsDefault: firstRun || actual.every((id, i) => runnerOrder[i] === id),
   }
 }

@@ -8,7 +8,7 @@ import { ErrorCodes, FlakelineError } from '../../errors.js'
 import type { CliIO } from '../cli-io.js'
 import type { Command } from '../command.js'
 
-const usage = 'flakeline run -- <command> [args...]   (for example: flakeline run -- vitest run, flakeline run -- jest --ci)'
+const usage = 'flakeline run -- <command> [args...]'
 
 /** Exit code when the command cannot be started, as shells use for "command not found". */
 export const COMMAND_NOT_STARTED = 127
@@ -62,7 +62,7 @@ function runChild(command: string, args: readonly string[], io: CliIO, outcomeFi
  */
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run the test runner; a run whose only failures are quarantined known-flaky tests exits 0 (quarantine option), any other exit code is the runner\'s',
+  summary: "run the test runner (flakeline run -- vitest run, flakeline run -- jest --ci) and exit with its exit code, or 0 when its only failures were quarantined known-flaky tests",
   usage,
   async run(args, io) {
     const command = args[0] === '--' ? args.slice(1) : args

@@ -6,7 +6,10 @@ import type { Kernels } from './kernels.js'
 import { _momentsAt } from './periodicity.js'
 import { hypergeometricUpperLog10 } from './statistics.js'
 
-const TIMEOUT_MESSAGE = /time[ds]?[\s-]?out|ETIMEDOUT/i
+// The runners' own words for a test past its time (Vitest "Test timed out in 5000ms", Jest "Exceeded
+// timeout of 5000 ms", "Hook timed out"), or a socket's; read in a message's first line only, since a
+// stack names timers ("listOnTimeout", "Timeout._onTimeout") whenever a test used setTimeout.
+const TIMEOUT_MESSAGE = /\btimed out\b|\bexceeded timeout\b|\btimeout of \d|\bETIMEDOUT\b/i
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 const HOUR_WIDTHS = [1, 2, 3, 4, 6, 8]
@@ -94,7 +97,7 @@ export function measureMessages(kernels: Kernels, h: PackedHistories, k: number,
     const message = h.messages[i]
     if (typeof message === 'string' && message.length > 0) picked.push(message)
   }
-  for (const message of picked) if (TIMEOUT_MESSAGE.test(message)) m.timeoutMessages++
+  for (const message of picked) if (TIMEOUT_MESSAGE.test(message.split('\n', 1)[0]!)) m.timeoutMessages++
   m.messages = picked.length
   if (picked.length < 2) return
   const tokens = new Int32Array(MESSAGE_TOKENS)

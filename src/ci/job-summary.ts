@@ -3,6 +3,7 @@ import type { DurationRegression } from './duration-regressions.js'
 import { code, link, marker, sourceUrl, table } from './markdown.js'
 import type { ReportedTest, RunReport } from './run-report.js'
 import type { SeriesStability, SuiteStability } from './suite-stability.js'
+import { plural } from '../core/plural.js'
 
 /** How the Markdown is rendered. */
 export interface MarkdownOptions {
@@ -16,10 +17,6 @@ export interface MarkdownOptions {
 export const ROWS_PER_SECTION = 25
 /** GitHub refuses a step summary over 1 MiB; stay far below it. */
 export const MAX_SUMMARY_CHARS = 256 * 1024
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`
-}
 
 function percent(value: number | null): string {
   return value === null ? '—' : `${Math.round(value * 100)}%`

@@ -42,6 +42,7 @@ export function takeRunnerFacts(root: string): RunnerFacts | undefined {
 
 /** The parts of Vitest's resolved config the facts come from (structural: no import of vitest here). */
 export interface VitestFactsConfig {
+  bail?: number
   coverage?: { enabled?: boolean; thresholds?: unknown }
   reporters?: ReadonlyArray<unknown>
 }
@@ -67,7 +68,8 @@ export function vitestFacts(config: VitestFactsConfig, unhandledErrors: Readonly
     unhandledErrors: unhandledErrors.length,
     snapshotFailure: false,
     coverageThresholds: config.coverage?.enabled === true && hasThresholds(config.coverage.thresholds),
-    bailed: reason === 'interrupted',
+    // An interrupted run is a blocker by its status already; with `bail` set it is also why tests never ran.
+    bailed: reason === 'interrupted' && (config.bail ?? 0) > 0,
     runnerAnnotatesFailures: reporterNames(config.reporters).includes('github-actions') && process.env.GITHUB_ACTIONS === 'true',
   }
 }

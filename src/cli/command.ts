@@ -3,6 +3,7 @@ import { ErrorCodes, FlakelineError } from '../errors.js'
 import { HistoryStore } from '../store/history-store.js'
 import { ExitCodes, type CliIO } from './cli-io.js'
 import { cliOptions } from './store-location.js'
+import { openSoundStore } from '../store/store-soundness.js'
 
 /** A CLI command: arguments after its name in, exit code out. */
 export interface Command {
@@ -41,7 +42,7 @@ export function reportError(io: CliIO, error: unknown): number {
 export async function withStore<T>(io: CliIO, dirFlag: string | undefined, body: (store: HistoryStore) => T | Promise<T>): Promise<T> {
   const { options, warnings } = await cliOptions(io, dirFlag)
   for (const warning of warnings) io.stderr(`${warning}\n`)
-  const store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit, readOnly: true })
+  const store = await openSoundStore(options.dir, { historyLimit: options.historyLimit, readOnly: true })
   try {
     return await body(store)
   } finally {

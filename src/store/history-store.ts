@@ -6,6 +6,8 @@ import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { FileHistory, FileRecord, HistoryEntry, RunRecord, TestHistory, TestRecord } from '../records.js'
 import { MAX_FILE_ID_BYTES, fileIdFits, testKey } from './test-key.js'
 import { FLAG_PARTIAL_DURATION, HistoryWindow } from './history-window.js'
+import { recordProblem } from './record-checks.js'
+import { markTrusted } from './trust-stamp.js'
 import { fileEvidence, type FileEvidence } from '../scheduling/file-evidence.js'
 import { PlanIndex, isStoredPlanIndex, packPlanIndex, unpackPlanIndex } from './plan-index.js'
 import { AnalysisStore } from './analysis-store.js'
@@ -25,6 +27,10 @@ const MIN_FREE_BYTES = 1024 * 1024
 
 /** Name of the LMDB file inside the store directory (LMDB adds `<name>-lock` beside it). */
 export const STORE_FILE = 'history.mdb'
+
+/** Every database of a store, for `doctor`'s record walk and `doctor --repair` (see `entriesOf`). */
+export const STORE_DATABASES = ['meta', 'runs', 'fileRecords', 'files', 'tests', 'verdicts', 'runOrder'] as const
+export type StoreDatabase = (typeof STORE_DATABASES)[number]
 
 export interface StoreOpenOptions {
   /** Runs kept per file and per test, and run records kept. */
@@ -247,6 +253,10 @@ export class HistoryStore {
   private closed = false
   private analysisStore: AnalysisStore | undefined
   private readonly readOnly: boolean
+  /** The analysis databases `database` opened (null: not in a read-only store). */
+  private readonly opened = new Map<StoreDatabase, Database<unknown, Key> | null>()
+  /** A write failed to commit (a full disk, an I/O error): the file is not stamped as flakeline's own at close. */
+  private writeFailed = false
   /** The temporary copy a read-only file system made this store read from, removed on close. */
   private copy: string | null = null
 
@@ -412,7 +422,9 @@ export class HistoryStore {
         return child
       })
     } catch (error) {
-      throw await writeFailure(error, what, this.dir)
+      const failure = await writeFailure(error, what, this.dir)
+      if (failure.code === ErrorCodes.STORE_FULL || failure.code === ErrorCodes.STORE_WRITE) this.writeFailed = true
+      throw failure
     }
   }
 
@@ -426,7 +438,9 @@ export class HistoryStore {
     try {
       return this.root.transactionSync(body)
     } catch (error) {
-      throw writeFailureOf(error, what, this.dir)
+      const failure = writeFailureOf(error, what, this.dir)
+      if (failure.code === ErrorCodes.STORE_FULL || failure.code === ErrorCodes.STORE_WRITE) this.writeFailed = true
+      throw failure
     }
   }
 
@@ -832,6 +846,48 @@ export class HistoryStore {
     })
   }
 
+  /** One database by name; null for an analysis database a read-only store does not have yet. */
+  private database(name: StoreDatabase): Database<unknown, Key> | null {
+    const own: Partial<Record<StoreDatabase, Database<any, any>>> = { meta: this.meta, runs: this.runs, fileRecords: this.fileRecords, files: this.files, tests: this.tests }
+    if (own[name]) return own[name] as Database<unknown, Key>
+    // Opened once: opening a database again resets the read transaction a walk is iterating in.
+    if (!this.opened.has(name)) {
+      const exists = !this.readOnly || this.read('the databases', () => Array.from(this.root.getKeys({}), String)).includes(name)
+      this.opened.set(name, exists ? this.root.openDB<unknown, Key>({ name }) : null)
+    }
+    return this.opened.get(name)!
+  }
+
+  /**
+   * The keys of one database in key order (from `start`), and what LMDB says it holds, read without checks, for
+   * `doctor` and `doctor --repair`. A damaged page may throw here, or abort the process inside
+   * LMDB: only a child process walks a store it does not trust (see `store/salvage.ts`).
+   */
+  keysOf(name: StoreDatabase, start?: Key): { declared: number; keys: Iterable<Key> } {
+    this.ensureOpen()
+    const db = this.database(name)
+    return db ? { declared: db.getCount(), keys: db.getKeys(start === undefined ? {} : { start }) } : { declared: 0, keys: [] }
+  }
+
+  /** One value of a database as stored (decoded, unchecked); see `keysOf`. */
+  valueOf(name: StoreDatabase, key: Key): unknown {
+    this.ensureOpen()
+    return this.database(name)?.get(key)
+  }
+
+  /**
+   * Writes entries read from another store as they were, in one transaction: `doctor --repair`
+   * fills a new store with what it salvaged (it checks every entry first, then rebuilds the plan
+   * index with `updatePlanIndex`).
+   */
+  async restoreEntries(name: StoreDatabase, entries: ReadonlyArray<{ key: Key; value: unknown }>): Promise<void> {
+    if (entries.length === 0) return
+    await this.write(`${entries.length} salvaged ${name} records`, () => {
+      const db = this.database(name)!
+      for (const { key, value } of entries) db.put(key, value)
+    })
+  }
+
   /** Entry counts for `doctor`. */
   counts(): { runs: number; files: number; tests: number; fileRecords: number } {
     return this.read('counts', () => ({
@@ -843,26 +899,25 @@ export class HistoryStore {
   }
 
   /**
-   * Decodes every record and returns the problems found (empty when healthy). Used by `doctor`.
+   * Reads every record in this process and returns what `recordProblem` finds wrong (empty when
+   * healthy), at most 20. Only for a store flakeline trusts: `doctor` walks any other in a child
+   * process (`store-walk.ts`), since LMDB can abort the process on a damaged page.
    */
   verify(): string[] {
     this.ensureOpen()
     const problems: string[] = []
-    const scan = (name: string, db: Database<unknown, Key>, check: (value: unknown) => boolean): void => {
+    for (const name of STORE_DATABASES) {
       try {
-        for (const { key, value } of db.getRange({})) {
-          if (!check(value)) problems.push(`${name}: malformed record at key ${JSON.stringify(key)}`)
-          if (problems.length > 20) return
+        const { keys } = this.keysOf(name)
+        for (const key of keys) {
+          const problem = recordProblem(name, key, this.valueOf(name, key))
+          if (problem) problems.push(`${name}: ${problem} at key ${JSON.stringify(key)}`)
+          if (problems.length >= 20) return problems
         }
       } catch (error) {
         problems.push(`${name}: ${error instanceof Error ? error.message : String(error)}`)
       }
     }
-    const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
-    scan('runs', this.runs as Database<unknown, Key>, (v) => isObject(v) && typeof v.id === 'string' && typeof v.seq === 'number')
-    scan('files', this.files as Database<unknown, Key>, (v) => isObject(v) && v.window instanceof Uint8Array)
-    scan('tests', this.tests as Database<unknown, Key>, (v) => isObject(v) && v.window instanceof Uint8Array)
-    scan('fileRecords', this.fileRecords as Database<unknown, Key>, (v) => isObject(v) && Array.isArray(v.tests))
     return problems
   }
 
@@ -926,6 +981,8 @@ export class HistoryStore {
     this.closed = true
     try {
       await this.root.close()
+      // A store flakeline wrote and closed cleanly is its own: the next run opens it without a check.
+      if (!this.readOnly && !this.writeFailed) markTrusted(this.path)
     } finally {
       if (this.copy) rmSync(this.copy, { recursive: true, force: true })
     }

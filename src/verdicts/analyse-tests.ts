@@ -39,7 +39,15 @@ const EXAMPLE_STREAK = 3
  * from at most {@link MAX_EXAMPLES} of them, so the analysis stays as cheap as after one run.
  */
 const LEARN_BACK = 30
-const MAX_EXAMPLES = 2_000
+const MAX_EXAMPLES = 500
+
+/** A stable pseudo-random rank of a test's failure (FNV-1a of its key and seq). */
+function exampleRank(test: TestCase, seq: number): number {
+  const key = `${test.fileId}\0${test.name}\0${seq}`
+  let hash = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193)
+  return hash >>> 0
+}
 
 function aborted(signal: AbortSignal | undefined): FlakelineError | undefined {
   if (!signal?.aborted) return undefined
@@ -119,23 +127,26 @@ export async function analyseTests(cases: readonly TestCase[], model: ModelState
     if (packed) historyOf[index] = packer.addHistory(cases[index]!, packed, cases[index]!.observations.length)
   })
   const current = historyOf.reduce((count, k) => count + (k >= 0 ? 1 : 0), 0)
-  const pending: PendingExample[] = []
+  const resolved: Array<{ index: number; j: number; y: 0 | 1; rank: number }> = []
   cases.forEach((test, index) => {
     const packed = packedCases[index]
     if (!packed) return
     const observations = test.observations
     const oldest = Math.max(packed.first, observations.length - 1 - LABEL_HORIZON - LEARN_BACK)
-    for (let j = observations.length - 1 - LABEL_HORIZON; j >= oldest && pending.length < MAX_EXAMPLES; j--) {
+    for (let j = observations.length - 1 - LABEL_HORIZON; j >= oldest; j--) {
       if (observations[j + LABEL_HORIZON]!.seq <= state.lastSeq) break
       if (observations[j]!.status !== 'failed') continue
       let depth = 1
       while (depth <= EXAMPLE_STREAK && j - depth >= 0 && observations[j - depth]!.status === 'failed') depth++
       if (depth > EXAMPLE_STREAK) continue
       const y = labelOf(observations, j)
-      if (y === null) continue
-      pending.push({ slice: packer.addHistory(test, packed, j + 1), index, y })
+      if (y !== null) resolved.push({ index, j, y, rank: exampleRank(test, observations[j]!.seq) })
     }
   })
+  // Beyond the bound, a fixed pseudo-random choice spread over the whole suite (not its first files).
+  if (resolved.length > MAX_EXAMPLES) resolved.sort((a, b) => a.rank - b.rank || a.index - b.index || a.j - b.j).splice(MAX_EXAMPLES)
+  resolved.sort((a, b) => a.index - b.index || b.j - a.j)
+  const pending: PendingExample[] = resolved.map(({ index, j, y }) => ({ slice: packer.addHistory(cases[index]!, packedCases[index]!, j + 1), index, y }))
   const newest = packer.newest
 
   const packed = packer.finish()

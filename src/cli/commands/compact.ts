@@ -3,6 +3,7 @@ import { ExitCodes } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs } from '../command.js'
 import { cliOptions } from '../store-location.js'
+import { openSoundStore } from '../../store/store-soundness.js'
 
 const usage = 'flakeline compact [--json] [--dir DIR]'
 
@@ -14,7 +15,7 @@ export const compactCommand: Command = {
     const { values } = parseCommandArgs(args, STORE_OPTIONS, usage)
     const { options, warnings } = await cliOptions(io, values.dir)
     for (const warning of warnings) io.stderr(`${warning}\n`)
-    const store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit, readOnly: !HistoryStore.exists(options.dir) })
+    const store = await openSoundStore(options.dir, { historyLimit: options.historyLimit, readOnly: !HistoryStore.exists(options.dir) })
     try {
       const report = await store.compact()
       if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`)

@@ -9,12 +9,10 @@ import { ExitCodes } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs } from '../command.js'
 import { cliOptions } from '../store-location.js'
+import { plural } from '../../core/plural.js'
+import { openSoundStore } from '../../store/store-soundness.js'
 
 const usage = 'flakeline export --out FILE [--since RUN_ID] [--all] [--json] [--dir DIR]'
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`
-}
 
 /** Writes beside the target, then renames: a merge job never downloads half a bundle. */
 async function writeAtomically(path: string, bytes: Uint8Array, source: string): Promise<void> {
@@ -41,7 +39,7 @@ export const exportCommand: Command = {
     for (const warning of warnings) io.stderr(`${warning}\n`)
     const out = resolve(io.cwd, values.out)
     // Opened writable for the export marker, but never created: a missing store is an error.
-    const store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit, readOnly: !HistoryStore.exists(options.dir) })
+    const store = await openSoundStore(options.dir, { historyLimit: options.historyLimit, readOnly: !HistoryStore.exists(options.dir) })
     try {
       let after = 0
       let since = values.all ? 'all runs' : 'the last export'

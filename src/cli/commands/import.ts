@@ -10,6 +10,7 @@ import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs } from '../command.js'
 import { cliOptions } from '../store-location.js'
 import { safeText } from '../format.js'
+import { openSoundStore } from '../../store/store-soundness.js'
 
 const usage = 'flakeline import --format ndjson FILE | --format junit FILE... [--run ID] [--commit SHA] [--json] [--dir DIR]'
 
@@ -78,7 +79,7 @@ export const importCommand: Command = {
     } else {
       runs = [readJunitRun(files, { root, runId: values.run, commit: values.commit ?? null }, positionals)]
     }
-    const store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
+    const store = await openSoundStore(options.dir, { historyLimit: options.historyLimit })
     try {
       const counts = await importAll(store, runs)
       if (values.json) io.stdout(`${JSON.stringify({ dir: options.dir, ...counts }, null, 2)}\n`)

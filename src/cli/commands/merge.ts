@@ -9,12 +9,10 @@ import type { Command } from '../command.js'
 import { STORE_OPTIONS, parseCommandArgs } from '../command.js'
 import { cliOptions } from '../store-location.js'
 import { safeText } from '../format.js'
+import { plural } from '../../core/plural.js'
+import { openSoundStore } from '../../store/store-soundness.js'
 
 const usage = 'flakeline merge FILE... [--json] [--dir DIR]'
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`
-}
 
 /** Run ids and paths in text output: escaped and bounded (`--json` has them whole). */
 function name(text: string): string {
@@ -45,7 +43,7 @@ export const mergeCommand: Command = {
     // Every bundle is read and checked before the store is touched: a bad file merges nothing.
     const bundles: Bundle[] = []
     for (const path of positionals) bundles.push(await readBundle(resolve(io.cwd, path), path))
-    const store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit })
+    const store = await openSoundStore(options.dir, { historyLimit: options.historyLimit })
     try {
       const report = await mergeBundles(store, bundles)
       if (values.json) {

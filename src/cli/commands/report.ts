@@ -13,6 +13,7 @@ import { ExitCodes } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { parseCommandArgs } from '../command.js'
 import { cliOptions } from '../store-location.js'
+import { openSoundStore } from '../../store/store-soundness.js'
 
 const usage = 'flakeline report [--format markdown|json|junit] [--out FILE] [--run ID] [--marker NAME] [--dir DIR]'
 const FORMATS = ['markdown', 'json', 'junit'] as const
@@ -63,7 +64,7 @@ export const reportCommand: Command = {
     if (positionals.length) throw new FlakelineError(ErrorCodes.USAGE, `report takes no arguments (got ${positionals.join(' ')})\nusage: ${usage}`)
     const { options, warnings } = await cliOptions(io, values.dir)
     for (const warning of warnings) io.stderr(`${warning}\n`)
-    const store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit, readOnly: true })
+    const store = await openSoundStore(options.dir, { historyLimit: options.historyLimit, readOnly: true })
     let text: string
     let run: RunRecord
     try {

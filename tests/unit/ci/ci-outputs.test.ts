@@ -46,7 +46,7 @@ describe('the CI outputs at the end of a run', () => {
     expect(loadLastReport(s.dir, s.last.id)?.flakyFailures[0]?.test).toBe('cache > warms')
     // flakeline report right after says what the summary said: the kept report, with the run's changes.
     const markdown = await cli(['report'], s.root)
-    expect(markdown.code).toBe(0)
+    expect(markdown.code, markdown.stderr).toBe(0)
     expect(markdown.stdout.split('\n')[0]).toBe('<!-- flakeline-report -->')
     expect(markdown.stdout).toContain('**flaky** 97% (new)')
     expect(markdown.stdout).toContain('🧊 1 quarantined')

@@ -79,7 +79,8 @@ describe("flakeline run's exit code", () => {
 describe('what each runner tells about its exit code', () => {
   test('Vitest: unhandled errors, cancellation, coverage thresholds, its own github-actions reporter', () => {
     expect(vitestFacts({}, [], 'failed')).toEqual({ runner: 'vitest', failureExitCode: 1, unhandledErrors: 0, snapshotFailure: false, coverageThresholds: false, bailed: false, runnerAnnotatesFailures: false })
-    expect(vitestFacts({ coverage: { enabled: true, thresholds: { lines: 80 } } }, [new Error('x')], 'interrupted')).toMatchObject({ unhandledErrors: 1, coverageThresholds: true, bailed: true })
+    expect(vitestFacts({ bail: 1, coverage: { enabled: true, thresholds: { lines: 80 } } }, [new Error('x')], 'interrupted')).toMatchObject({ unhandledErrors: 1, coverageThresholds: true, bailed: true })
+    expect(vitestFacts({}, [], 'interrupted').bailed).toBe(false)
     expect(vitestFacts({ coverage: { enabled: true, thresholds: { autoUpdate: true } } }, [], 'passed').coverageThresholds).toBe(false)
     expect(vitestFacts({ coverage: { enabled: false, thresholds: { lines: 80 } } }, [], 'passed').coverageThresholds).toBe(false)
   })

@@ -61,7 +61,7 @@ describe('flakeline doctor', () => {
     await store.close()
     const { code, stdout } = await cli(['doctor'], root)
     expect(code).toBe(0)
-    expect(stdout).toContain('  ok    runs     1 runs never finished (the runner was killed); their file results are kept\n')
+    expect(stdout).toContain('  ok    runs     1 run from another machine never finished (over 6 hours old)\n')
   })
 
   test('no store: exit 1', async () => {

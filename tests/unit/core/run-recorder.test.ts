@@ -230,7 +230,7 @@ describe('when flakeline is off or broken', () => {
     expect(recorder!.options.historyLimit).toBe(200)
     expect(notices.lines).toEqual([
       'flakeline: warning FLAKELINE_E_CONFIG: options.historyLimit must be an integer from 1 to 100000, got 0',
-      'flakeline: warning FLAKELINE_E_CONFIG: options: unknown option "colour" (known options: dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId, policy, deadlines, priorities, seed, workers, gitChanges, serve, hub, token, shardPlan, analysis, analysisTimeout, flakyPlacement)',
+      'flakeline: warning FLAKELINE_E_CONFIG: options: unknown option "colour" (known options: dir, historyLimit, strict, enabled, maxMessageLength, quiet, runId, policy, deadlines, priorities, seed, workers, gitChanges, serve, hub, token, shardPlan, analysis, analysisTimeout, flakyPlacement, ci, annotateFailures, quarantine, quarantineMinConfidence)',
     ])
     expect(await recorder!.finish('passed')).toMatchObject({ seq: 1 })
     await expect(startRecording(root, { historyLimit: 0, strict: true }, START, () => {})).rejects.toMatchObject({

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { ErrorCodes, FlakelineError, type ErrorCode } from '../errors.js'
 import { HistoryStore, STORE_FILE, type StoreOpenOptions } from './history-store.js'
-import { walkDamage, walkStore } from './store-walk.js'
+import { walkDamage, walkStore, type Damage } from './store-walk.js'
 import { isTrusted, markTrusted } from './trust-stamp.js'
 
 /** How long the check's process may go without progress before the store is treated as unusable for this run. */
@@ -14,7 +14,7 @@ export interface SoundnessReport {
   /** The store did not open at all (a bad header, a newer schema): its own code and message. */
   openError: { code: string; message: string } | null
   /** What the walk found damaged. */
-  problems: string[]
+  problems: Damage[]
   ms: number
 }
 
@@ -39,7 +39,7 @@ export async function ensureSound(dir: string): Promise<void> {
   // The sequencer and the reporter of one run ask at about the same time: one check answers both.
   const key = Symbol.for('flakeline.storeChecks')
   const holder = globalThis as Record<symbol, Map<string, Promise<SoundnessReport>> | undefined>
-  const checks = (holder[key] ??= new Map())
+  const checks = (holder[key] ??= new Map<string, Promise<SoundnessReport>>())
   let pending = checks.get(dir)
   if (!pending) {
     pending = checkInChild(dir)
@@ -53,10 +53,11 @@ export async function ensureSound(dir: string): Promise<void> {
   }
   // A store that does not open says why itself (a newer schema, a bad header), as opening it here would.
   if (report.openError) throw new FlakelineError(report.openError.code as ErrorCode, report.openError.message)
-  const detail = report.problems.slice(0, 3).join('; ')
+  // The parts by name only: what LMDB said about them is for `flakeline doctor`, not the user's run.
+  const parts = report.problems.map(({ part }) => part).join(', ')
   throw new FlakelineError(
     ErrorCodes.STORE_CORRUPT,
-    `the flakeline store at ${dir} is damaged (${detail}); it was left untouched: flakeline doctor --repair sets it aside and keeps what it can`,
+    `the flakeline store at ${dir} is damaged (in ${parts}; flakeline doctor says how); it was left untouched: flakeline doctor --repair sets it aside and keeps what it can`,
   )
 }
 

@@ -156,21 +156,27 @@ export async function walkStore(dir: string, options: WalkOptions): Promise<Stor
   return walk
 }
 
+/** One damaged part of a store as a walk found it: a database, or `free pages` for a write probe that died. */
+export interface Damage {
+  part: string
+  detail: string
+}
+
 /**
- * What a walk found wrong, one phrase per damaged database (and one for a write probe that died);
+ * What a walk found wrong, one entry per damaged database (and one for a write probe that died);
  * empty when every record reads and checks. One definition for `doctor` and the runner's check.
  */
-export function walkDamage(walk: StoreWalk, mode: WalkOptions['mode'] = 'check'): string[] {
-  const found: string[] = []
+export function walkDamage(walk: StoreWalk, mode: WalkOptions['mode'] = 'check'): Damage[] {
+  const found: Damage[] = []
   for (const db of walk.databases) {
     const parts: string[] = [...db.breaks]
     if (!db.complete) parts.push(db.breaks.length ? 'not read to its end' : 'never reached')
     if (db.damaged) parts.push(`${plural(db.damaged, 'damaged record')} (${db.examples.join('; ')})`)
     // LMDB's own count lives in a page header: a damaged one disagrees with what the walk found.
     if (db.complete && db.breaks.length === 0 && db.declared !== db.walked) parts.push(`LMDB counts ${db.declared} entries, the walk found ${db.walked}`)
-    if (parts.length) found.push(`${db.name}: ${parts.join('; ')}`)
+    if (parts.length) found.push({ part: db.name, detail: parts.join('; ') })
   }
-  if (mode === 'probe' && found.length === 0 && walk.probe === null) found.push(`free pages: a write the check made and aborted ${walk.crashes ? 'killed its process' : 'did not finish'}`)
+  if (mode === 'probe' && found.length === 0 && walk.probe === null) found.push({ part: 'free pages', detail: `a write the check made and aborted ${walk.crashes ? 'killed its process' : 'did not finish'}` })
   return found
 }
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
@@ -97,6 +97,79 @@ describe.each(RUNNERS)('%s', (install, fixture) => {
     expect(flakelineLines(result).filter((line) => line.includes('warning'))).toEqual([expect.stringContaining('FLAKELINE_E_ANALYSIS_TIMEOUT')])
     const after = JSON.parse((await runCliProcess(['flaky', '--all', '--json'], dir)).stdout) as { tests: unknown[] }
     expect(after).toEqual(before)
+  })
+})
+
+describe.each(RUNNERS)('%s with damaged data pages', (install, fixture) => {
+  test('random bytes at 12 seeded offsets in the middle of the data file: the runner never aborts, its exit code is what it is without flakeline, one warning at most', async () => {
+    const dir = createProject(install, fixture)
+    for (let run = 0; run < 3; run++) await runRunner(install, dir, [], { FLAKELINE_GIT_CHANGES: '0' })
+    const without = await runRunner(install, dir, [], { FLAKELINE_ENABLED: '0' })
+    const good = join(dir, 'good-store')
+    cpSync(join(dir, '.flakeline'), good, { recursive: true })
+    const data = readFileSync(join(good, 'history.mdb'))
+    let seed = install === 'jest30' ? 30 : 4
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    for (let trial = 0; trial < 12; trial++) {
+      const damaged = Buffer.from(data)
+      // Past both meta pages (the header check catches those), anywhere in the data pages.
+      const at = 8192 + Math.floor(random() * (damaged.length - 8192 - 256))
+      for (let i = 0; i < 256; i++) damaged[at + i] = Math.floor(random() * 256)
+      const store = join(dir, `damaged-${trial}`)
+      cpSync(good, store, { recursive: true })
+      writeFileSync(join(store, 'history.mdb'), damaged)
+      const result = await runRunner(install, dir, [], { FLAKELINE_DIR: store, FLAKELINE_GIT_CHANGES: '0' })
+      expect(result.code, `trial ${trial} (bytes at ${at}): ${result.stderr.slice(-800)}`).toBe(without.code)
+      // LMDB's own words (mdb.c assertions, MDB_* codes, missing pages) never reach the run's output.
+      const raw = `${result.stdout}${result.stderr}`.match(/.*(?:mdb\.c|Assertion '|MDB_[A-Z]|page \d+ not found|Unhandled Rejection).*/)
+      expect(raw?.[0], `trial ${trial}`).toBeUndefined()
+      const warnings = flakelineLines(result).filter((line) => line.includes('warning'))
+      expect(warnings.length, `trial ${trial}: ${warnings.join('\n')}`).toBeLessThanOrEqual(1)
+      const doctor = await runCliProcess(['doctor', '--json', '--dir', store], dir)
+      expect([0, 1], `doctor on trial ${trial}: ${doctor.stderr}`).toContain(doctor.code)
+    }
+  })
+})
+
+describe.each(RUNNERS)('%s with a truncated store and concurrent writers', (install, fixture) => {
+  test('a store cut to half its length: the exit code is the runner\'s own, one coded warning, and doctor --repair starts over', async () => {
+    const dir = createProject(install, fixture)
+    await runRunner(install, dir, [], { FLAKELINE_GIT_CHANGES: '0' })
+    const without = await runRunner(install, dir, [], { FLAKELINE_ENABLED: '0' })
+    const file = join(dir, '.flakeline', 'history.mdb')
+    const data = readFileSync(file)
+    writeFileSync(file, data.subarray(0, Math.floor(data.length / 2)))
+    const result = await runRunner(install, dir, [], { FLAKELINE_GIT_CHANGES: '0' })
+    expect(result.code).toBe(without.code)
+    const warnings = flakelineLines(result).filter((line) => line.includes('warning'))
+    expect(warnings).toEqual([expect.stringContaining('FLAKELINE_E_STORE_CORRUPT')])
+    expect((await runCliProcess(['doctor'], dir)).code).toBe(1)
+    const repair = await runCliProcess(['doctor', '--repair'], dir)
+    expect(repair.code, repair.stdout).toBe(0)
+    const next = await runRunner(install, dir, [], { FLAKELINE_GIT_CHANGES: '0' })
+    expect(next.code).toBe(without.code)
+    expect(flakelineLines(next).filter((line) => line.includes('warning'))).toEqual([])
+  })
+
+  test.each([2, 4])('%i runs at once on one store: every run recorded whole, no warning, the store healthy', async (count) => {
+    const projects = Array.from({ length: count }, () => createProject(install, fixture))
+    const store = join(projects[0]!, 'shared-store')
+    const without = await runRunner(install, projects[0]!, [], { FLAKELINE_ENABLED: '0' })
+    const env = { FLAKELINE_DIR: store, FLAKELINE_GIT_CHANGES: '0' }
+    const results = await Promise.all(projects.map((dir) => startRunner(install, dir, env, ['--maxWorkers=1']).done))
+    for (const result of results) {
+      expect(result.code, result.stderr.slice(-800)).toBe(without.code)
+      expect(flakelineLines(result).filter((line) => line.includes('warning'))).toEqual([])
+    }
+    const runs = await readStore(projects[0]!, store)
+    expect(runs).toHaveLength(count)
+    const files = readdirSync(join(projects[0]!, 'tests')).filter((name) => /\.test\.[jt]sx?$/.test(name)).length
+    for (const { run, files: recorded } of runs) {
+      expect(run.status).toBe(without.code === 0 ? 'passed' : 'failed')
+      expect(recorded.length).toBe(files)
+    }
+    const doctor = await runCliProcess(['doctor', '--dir', store], projects[0]!)
+    expect(doctor.code, doctor.stdout).toBe(0)
   })
 })
 

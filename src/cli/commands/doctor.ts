@@ -45,7 +45,7 @@ async function storeChecks(dir: string, historyLimit: number, checks: Check[], f
   const damage = walkDamage(walk)
   if (damage.length) {
     // Nothing more is read in this process: a damaged page can abort it.
-    checks.push({ name: 'records', ok: false, detail: `${ErrorCodes.STORE_CORRUPT}: the store's pages are damaged: ${damage.join(' | ')}; flakeline doctor --repair sets the store aside and salvages every record that still reads` })
+    checks.push({ name: 'records', ok: false, detail: `${ErrorCodes.STORE_CORRUPT}: the store's pages are damaged: ${damage.map(({ part, detail }) => `${part}: ${detail}`).join(' | ')}; flakeline doctor --repair sets the store aside and salvages every record that still reads` })
     return
   }
   let store: HistoryStore | undefined

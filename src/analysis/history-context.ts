@@ -10,6 +10,11 @@ import { hypergeometricUpperLog10 } from './statistics.js'
 // timeout of 5000 ms", "Hook timed out"), or a socket's; read in a message's first line only, since a
 // stack names timers ("listOnTimeout", "Timeout._onTimeout") whenever a test used setTimeout.
 const TIMEOUT_MESSAGE = /\btimed out\b|\bexceeded timeout\b|\btimeout of \d|\bETIMEDOUT\b/i
+
+/** Whether a failure message says the test (or a hook, or a socket) ran out of time. */
+export function isTimeoutMessage(message: string): boolean {
+  return TIMEOUT_MESSAGE.test(message.split('\n', 1)[0]!)
+}
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 const HOUR_WIDTHS = [1, 2, 3, 4, 6, 8]
@@ -97,7 +102,7 @@ export function measureMessages(kernels: Kernels, h: PackedHistories, k: number,
     const message = h.messages[i]
     if (typeof message === 'string' && message.length > 0) picked.push(message)
   }
-  for (const message of picked) if (TIMEOUT_MESSAGE.test(message.split('\n', 1)[0]!)) m.timeoutMessages++
+  for (const message of picked) if (isTimeoutMessage(message)) m.timeoutMessages++
   m.messages = picked.length
   if (picked.length < 2) return
   const tokens = new Int32Array(MESSAGE_TOKENS)

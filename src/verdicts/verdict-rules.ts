@@ -1,6 +1,7 @@
 // The verdict of one test from its measures and the model's probability. Each rule says why.
 import type { HistoryMeasures } from '../analysis/history-signals.js'
 import { lnBeta } from '../analysis/statistics.js'
+import { plural } from '../core/plural.js'
 import type { ModelState, VerdictKind } from './types.js'
 
 /** Runs a test needs before it gets a verdict other than `new` (unless it is definitively flaky). */
@@ -97,7 +98,7 @@ export function decide(m: HistoryMeasures, pf: number, thresholds: ModelState['t
 }
 
 function flaky(p: number, since: number, m: HistoryMeasures): Decision {
-  const what = m.passedOnRetry > 0 ? `passed on retry in ${m.passedOnRetry} runs` : m.mixedStates > 0 ? 'passed and failed on the same commit' : `failed ${m.failures} of ${m.runs} runs without a change that explains it`
+  const what = m.passedOnRetry > 0 ? `passed on retry in ${plural(m.passedOnRetry, 'run')}` : m.mixedStates > 0 ? 'passed and failed on the same commit' : `failed ${m.failures} of ${m.runs} runs without a change that explains it`
   return { verdict: 'flaky', confidence: p, flakyProbability: p, sinceIndex: since, reason: `flaky (${Math.round(p * 100)}%): ${what}` }
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { AnalysisPool } from '../../../src/analysis/analysis-pool.js'
+import { isTimeoutMessage } from '../../../src/analysis/history-context.js'
 import { analyseTests } from '../../../src/verdicts/analyse-tests.js'
 import { featuresOf } from '../../../src/verdicts/features.js'
 import { SIGNAL_INDEX } from '../../../src/verdicts/meta-learner.js'
@@ -105,6 +106,15 @@ describe('failure messages', () => {
     expect(feature(same, 'messageDiversity')).toBe(-1)
     expect(feature(mixed, 'messageDiversity')).toBeGreaterThan(0.5)
     expect(measure(mixed)[0]!.timeoutMessages).toBe(2)
+  })
+
+  test('a timeout is what the runners say about one, not a timer named in the stack', () => {
+    const stack = 'AssertionError: expected 0.30000000000000004 to be 0.3\n    at listOnTimeout (node:internal/timers:581:17)\n    at Timeout._onTimeout (tests/a.test.js:4:5)'
+    const plain = history(failingAt(40, [10, 20, 30]), { message: () => stack })
+    expect(measure(plain)[0]!.timeoutMessages).toBe(0)
+    expect(feature(plain, 'nearTimeout')).toBeLessThanOrEqual(0)
+    for (const said of ['Test timed out in 5000ms.', 'Exceeded timeout of 5000 ms for a test.', 'Hook timed out in 10000ms.', 'connect ETIMEDOUT 10.0.0.1:443']) expect(isTimeoutMessage(said), said).toBe(true)
+    for (const said of ['expected timeout to be 50', 'setTimeout is not a function', 'TimeoutError handler missing']) expect(isTimeoutMessage(said), said).toBe(false)
   })
 
   test('numbers do not make messages differ', () => {

@@ -78,7 +78,7 @@ export interface CompactionReport {
  * two patterns into one that matches neither). Only a directory flakeline creates gets one: a
  * `dir` the user made (even the project root) is never touched.
  */
-function ignoreInGit(dir: string): void {
+export function ignoreInGit(dir: string): void {
   try {
     writeFileSync(join(dir, '.gitignore'), '# flakeline\'s history store: local data, not source\n*\n', { flag: 'wx' })
   } catch {
@@ -202,7 +202,7 @@ function assertLooksLikeLmdb(file: string): void {
   const refuse = (why: string): never => {
     throw new FlakelineError(
       ErrorCodes.STORE_CORRUPT,
-      `${file} is not a usable LMDB file (${why}); it is left untouched. Move it away or point FLAKELINE_DIR elsewhere`,
+      `${file} is not a usable LMDB file (${why}); it is left untouched: flakeline doctor --repair sets it aside and starts a new store, or point FLAKELINE_DIR elsewhere`,
     )
   }
   for (let attempt = 0; ; attempt++) {

@@ -2,7 +2,7 @@ import { mkdirSync, renameSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Key } from 'lmdb'
 import type { FileRecord, HistoryEntry } from '../records.js'
-import { HistoryStore, STORE_DATABASES, STORE_FILE, type StoreDatabase } from './history-store.js'
+import { HistoryStore, STORE_DATABASES, STORE_FILE, ignoreInGit, type StoreDatabase } from './history-store.js'
 import { HistoryWindow } from './history-window.js'
 import { testKey } from './test-key.js'
 import { walkStore, type StoreWalk } from './store-walk.js'
@@ -51,6 +51,8 @@ function asideName(dir: string, now: Date): string {
 export async function salvageStore(dir: string, options: { historyLimit: number; now?: Date }): Promise<SalvageReport> {
   const asideDir = asideName(dir, options.now ?? new Date())
   mkdirSync(asideDir, { recursive: true })
+  // Beside the store, often in the project root: kept out of git like the store itself.
+  ignoreInGit(asideDir)
   for (const name of [STORE_FILE, `${STORE_FILE}-lock`]) {
     if (existsSync(join(dir, name))) renameSync(join(dir, name), join(asideDir, name))
   }

@@ -1,9 +1,10 @@
-import { ErrorCodes, FlakelineError } from '../../errors.js'
+import { ErrorCodes, FlakelineError, asFlakelineError } from '../../errors.js'
 import { HubServer } from '../../hub/hub-server.js'
 import { ExitCodes, type CliIO } from '../cli-io.js'
 import type { Command } from '../command.js'
 import { parseCommandArgs } from '../command.js'
 import { cliOptions } from '../store-location.js'
+import { ensureSound } from '../../store/store-soundness.js'
 
 const usage = 'flakeline serve [--host H] [--port P] [--quic-port Q] [--token T] [--dir DIR] [--tls-cert F --tls-key F]'
 
@@ -48,12 +49,18 @@ export const serveCommand: Command = {
     const { values } = parseCommandArgs(args, OPTIONS, usage)
     const { options, warnings } = await cliOptions(io, values.dir)
     const tokenGiven = values.token ?? io.env.FLAKELINE_TOKEN
+    // A damaged store is not opened here either (LMDB can abort the process that reads it): the hub
+    // then serves live runs without the history API.
+    const storeProblem = await ensureSound(options.dir).then(
+      () => null,
+      (error: unknown) => asFlakelineError(error, ErrorCodes.STORE_OPEN, 'cannot check the store'),
+    )
     const server = await HubServer.start({
       host: values.host,
       port: port(values.port, '--port', DEFAULT_SERVE_PORT)!,
       quicPort: port(values['quic-port'], '--quic-port', null),
       token: tokenGiven || undefined,
-      storeDir: options.dir,
+      storeDir: storeProblem ? undefined : options.dir,
       tlsCert: values['tls-cert'],
       tlsKey: values['tls-key'],
     })
@@ -64,11 +71,12 @@ export const serveCommand: Command = {
       `open      ${server.dashboardUrl}?token=${token}`,
       `publish   FLAKELINE_HUB=${server.wsUrl} FLAKELINE_TOKEN=${token}`,
       ...(server.quicUrl ? [`quic      FLAKELINE_HUB=${server.quicUrl} FLAKELINE_TOKEN=${token}`] : []),
-      `history   ${options.dir} (read-only)`,
+      storeProblem ? `history   not served: ${storeProblem.code}` : `history   ${options.dir} (read-only)`,
       'stop      Ctrl+C',
     ]
     io.stdout(lines.map((line) => `flakeline: ${line}\n`).join(''))
     for (const warning of warnings) io.stderr(`${warning}\n`)
+    if (storeProblem) io.stderr(`flakeline: warning ${storeProblem.code}: ${storeProblem.message}\n`)
     await stopped(io)
     await server.close()
     io.stdout('flakeline: hub stopped\n')

@@ -95,7 +95,7 @@ describe('corrupt store files', () => {
     expect(JSON.parse(child.stdout)).toEqual({
       name: 'FlakelineError',
       code: ErrorCodes.STORE_CORRUPT,
-      message: `${file} is not a usable LMDB file (wrong magic number); it is left untouched. Move it away or point FLAKELINE_DIR elsewhere`,
+      message: `${file} is not a usable LMDB file (wrong magic number); it is left untouched: flakeline doctor --repair sets it aside and starts a new store, or point FLAKELINE_DIR elsewhere`,
     })
   })
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
@@ -110,6 +110,7 @@ describe.each(RUNNERS)('%s with damaged data pages', (install, fixture) => {
     const data = readFileSync(join(good, 'history.mdb'))
     let seed = install === 'jest30' ? 30 : 4
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    let detected = 0
     for (let trial = 0; trial < 12; trial++) {
       const damaged = Buffer.from(data)
       // Past both meta pages (the header check catches those), anywhere in the data pages.
@@ -125,9 +126,12 @@ describe.each(RUNNERS)('%s with damaged data pages', (install, fixture) => {
       expect(raw?.[0], `trial ${trial}`).toBeUndefined()
       const warnings = flakelineLines(result).filter((line) => line.includes('warning'))
       expect(warnings.length, `trial ${trial}: ${warnings.join('\n')}`).toBeLessThanOrEqual(1)
+      if (warnings.some((line) => line.includes('FLAKELINE_E_STORE_CORRUPT'))) detected++
       const doctor = await runCliProcess(['doctor', '--json', '--dir', store], dir)
       expect([0, 1], `doctor on trial ${trial}: ${doctor.stderr}`).toContain(doctor.code)
     }
+    // Bytes in unused page space change nothing that is read; the check must see the rest.
+    expect(detected).toBeGreaterThan(0)
   })
 })
 
@@ -149,6 +153,20 @@ describe.each(RUNNERS)('%s with a truncated store and concurrent writers', (inst
     const next = await runRunner(install, dir, [], { FLAKELINE_GIT_CHANGES: '0' })
     expect(next.code).toBe(without.code)
     expect(flakelineLines(next).filter((line) => line.includes('warning'))).toEqual([])
+  })
+
+  test('a sound store restored from a cache (the same bytes, another file): checked once, then used without a warning', async () => {
+    const dir = createProject(install, fixture)
+    await runRunner(install, dir, [], { FLAKELINE_GIT_CHANGES: '0' })
+    const file = join(dir, '.flakeline', 'history.mdb')
+    // A cache restore writes a new file: another inode and modification time.
+    const bytes = readFileSync(file)
+    rmSync(file)
+    writeFileSync(file, bytes)
+    const result = await runRunner(install, dir, [], { FLAKELINE_GIT_CHANGES: '0' })
+    expect(flakelineLines(result).filter((line) => line.includes('warning'))).toEqual([])
+    expect(flakelineLines(result).join('\n')).not.toMatch(/no history yet|default order/)
+    expect((await readStore(dir)).map(({ run }) => run.status)).toHaveLength(2)
   })
 
   test.each([2, 4])('%i runs at once on one store: every run recorded whole, no warning, the store healthy', async (count) => {

@@ -3,6 +3,7 @@
 import type { AnalysisPool } from '../analysis/analysis-pool.js'
 import { analyseTests } from './analyse-tests.js'
 import type { ModelState, SignalName, TestCase, TestObservation, Verdict, VerdictKind } from './types.js'
+import { seededRandom as seeded } from '../scheduling/policies/shuffle.js'
 
 /** How a project runs its tests. */
 export interface ProjectSetup {
@@ -61,17 +62,6 @@ interface RunContext {
 /** Files 0..HOT_FILES-1 change in half of the commits (troubled tests land in them by chance). */
 const HOT_FILES = 4
 
-/** mulberry32. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const VARIED = [
   'Exceeded timeout of 5000 ms for a test.',

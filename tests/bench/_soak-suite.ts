@@ -6,17 +6,10 @@
 import type { FileResult } from '../../dist/src/core/run-recorder.js'
 import type { RunStatus, TestRecord, TestStatus } from '../../dist/src/records.js'
 
-/** mulberry32: small, fast and well spread; the same seed gives the same stream on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
+/** mulberry32, the PRNG of the shuffle policy: the same seed gives the same stream on every machine. */
+import { seededRandom } from '../../dist/src/scheduling/policies/shuffle.js'
+
+export { seededRandom }
 
 type TestKind = 'stable' | 'flaky' | 'retried' | 'broken' | 'failing' | 'skipped' | 'todo' | 'parameterised'
 

@@ -1,16 +1,9 @@
 // Seeded, deterministic series from known systems, shared by the analysis tests and the bench.
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32, the PRNG of the shuffle policy: uniform in [0, 1). */
+import { seededRandom as seeded } from '../../../src/scheduling/policies/shuffle.js'
+
+export { seeded }
 
 /** Standard normal deviates by Box-Muller. */
 export function gaussian(random: () => number): () => number {

@@ -31,10 +31,26 @@ export function relativeTestPath(root: string, absolutePath: string): string {
 // eslint-disable-next-line no-control-regex
 const PATH_CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
-/** A path quoted for a message: bounded, every control and line separator shown as an escape. */
+/**
+ * Text from outside flakeline (a file, a peer, an option) as a message shows it, since a message may
+ * reach a terminal or a CI log: at most `max` characters, every control and line separator shown
+ * as an escape (quotes and backslashes too, as in JSON).
+ */
+export function shownText(text: string, max = 60): string {
+  const short = text.length > max ? `${text.slice(0, max - 3)}...` : text
+  return JSON.stringify(short)
+    .slice(1, -1)
+    .replace(/[\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** `shownText` in double quotes. */
+export function quotedText(text: string): string {
+  return `"${shownText(text)}"`
+}
+
+/** A path quoted for a message (see `quotedText`). */
 export function quotedPath(path: string): string {
-  const short = path.length > 60 ? `${path.slice(0, 57)}...` : path
-  return JSON.stringify(short).replace(/[\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return quotedText(path)
 }
 
 /**
@@ -73,13 +89,17 @@ export function distinctTestNames(names: readonly string[]): string[] {
   const taken = new Set(names)
   if (taken.size === names.length) return names.slice()
   const seen = new Set<string>()
+  // Where each name's search for a free suffix goes on: every suffix below it is taken for good, so
+  // 100,000 repeats of one title cost 100,000 steps, not 5 billion.
+  const nextSuffix = new Map<string, number>()
   return names.map((name) => {
     if (!seen.has(name)) {
       seen.add(name)
       return name
     }
-    let n = 2
+    let n = nextSuffix.get(name) ?? 2
     while (taken.has(`${name} (${n})`)) n++
+    nextSuffix.set(name, n + 1)
     const distinct = `${name} (${n})`
     taken.add(distinct)
     return distinct

@@ -1,5 +1,5 @@
 import { SNAPSHOT_MAX_FILES } from '../core/changed-files.js'
-import { fileIdOf, relativePathProblem } from '../identity.js'
+import { fileIdOf, quotedText, relativePathProblem } from '../identity.js'
 import type { AttemptOutcome, CodeState, DeadlineReport, FileRecord, RunRecord, ShardInfo, SourceLocation, SplitInfo, TestRecord, WorkerStartup } from '../records.js'
 import { fileIdFits } from '../store/test-key.js'
 import { BUNDLE_LIMITS, bundleError } from './bundle-limits.js'
@@ -23,7 +23,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/
 const UID = /^[A-Za-z0-9._:-]{1,128}$/
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
+  if (typeof value === 'string') return quotedText(value)
   if (typeof value === 'bigint') return `${value} (a 64-bit integer)`
   if (value === null || typeof value !== 'object') return String(value)
   return Array.isArray(value) ? 'an array' : 'an object'
@@ -256,7 +256,8 @@ function runOf(fields: Fields): BundleRun['run'] {
   const status = fields.oneOf('status', ['passed', 'failed', 'interrupted', 'running'] as const)
   if (status === 'running') throw fields.fail(`${fields.where}.status is running: bundles hold finished runs only`)
   const run: BundleRun['run'] = {
-    id: fields.text('id', BUNDLE_LIMITS.pathChars),
+    // Imported runs keep the ids their history gave them, control characters too (output escapes them).
+    id: fields.text('id', BUNDLE_LIMITS.pathChars, { control: true }),
     runner: fields.oneOf('runner', ['jest', 'vitest', 'import'] as const),
     runnerVersion: fields.text('runnerVersion', short, { empty: true }),
     flakelineVersion: fields.text('flakelineVersion', short),

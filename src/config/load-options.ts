@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { ErrorCodes, FlakelineError } from '../errors.js'
-import { DEFAULT_OPTIONS, optionsFromEnvironment, validateOptions, type FlakelineOptions } from './options.js'
+import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
+import { DEFAULT_OPTIONS, optionsFromEnvironment, thrownReason, validateOptions, type FlakelineOptions } from './options.js'
 
 /** Config file names looked up in the root, first found wins. */
 export const CONFIG_FILE_NAMES = ['flakeline.config.json', 'flakeline.config.js', 'flakeline.config.mjs', 'flakeline.config.cjs'] as const
@@ -33,14 +33,17 @@ export function findPackageRoot(start: string): string {
   }
 }
 
-async function readConfigFile(file: string): Promise<unknown> {
+/**
+ * The config file's value, wrapped: resolving a promise with the value itself would call a `then` it
+ * has (and never settle for `export default { then() {} }`), or throw for a revoked proxy.
+ */
+async function readConfigFile(file: string): Promise<{ value: unknown }> {
   try {
-    if (file.endsWith('.json')) return JSON.parse(readFileSync(file, 'utf8'))
+    if (file.endsWith('.json')) return { value: JSON.parse(readFileSync(file, 'utf8')) }
     const module = (await import(pathToFileURL(file).href)) as { default?: unknown }
-    return module.default ?? module
+    return { value: module.default ?? module }
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error)
-    throw new FlakelineError(ErrorCodes.CONFIG_FILE, `cannot read ${file}: ${detail}`, { cause: error })
+    throw new FlakelineError(ErrorCodes.CONFIG_FILE, `cannot read ${file}: ${thrownReason(error)}`, { cause: error })
   }
 }
 
@@ -60,11 +63,11 @@ export async function loadOptions(
   const configFile = CONFIG_FILE_NAMES.map((name) => join(root, name)).find((file) => existsSync(file)) ?? null
   if (configFile) {
     try {
-      const validated = validateOptions(await readConfigFile(configFile), configFile, (key) => `${configFile}: ${key}`)
+      const validated = validateOptions((await readConfigFile(configFile)).value, configFile, (key) => `${configFile}: ${key}`)
       fileLayer = validated.options
       problems.push(...validated.problems)
     } catch (error) {
-      problems.push(error as FlakelineError)
+      problems.push(asFlakelineError(error, ErrorCodes.CONFIG_FILE, `cannot read ${configFile}`))
     }
   }
   const inlineLayer = validateOptions(inline, 'options')

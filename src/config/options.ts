@@ -2,7 +2,8 @@ import { FlakelineError, ErrorCodes } from '../errors.js'
 import { POLICIES, PRIORITIES, type PolicyName, type Priority } from '../scheduling/plan-types.js'
 import { parseDuration } from '../scheduling/duration-text.js'
 import { globProblem } from '../scheduling/glob.js'
-import { parseHubUrl } from '../transport/hub-url.js'
+import { quotedText, shownText } from '../identity.js'
+import { parseHubUrl, shownHubUrl } from '../transport/hub-url.js'
 
 /** Everything a user can set. Every field is optional in config; defaults are in `DEFAULT_OPTIONS`. */
 export interface FlakelineOptions {
@@ -132,7 +133,7 @@ const isServe: Check = (value) => {
       if (typeof entry !== 'string' || entry.length === 0) return `.host must be a non-empty host name or address, got ${describeValue(entry)}`
     } else if (key === 'keepAlive') {
       if (typeof entry !== 'boolean') return `.keepAlive must be true or false, got ${describeValue(entry)}`
-    } else return `.${key} is not a serve option (known: port, host, quicPort, keepAlive)`
+    } else return `.${shownText(key)} is not a serve option (known: port, host, quicPort, keepAlive)`
   }
   return null
 }
@@ -166,8 +167,8 @@ const isGlobMap =
     if (entries.length > MAX_GLOBS) return `must have at most ${MAX_GLOBS} globs`
     for (const [glob, entry] of entries) {
       const problem = globProblem(glob)
-      if (problem) return `[${JSON.stringify(glob)}] is not a usable glob: it ${problem}`
-      if (!check(entry)) return `[${JSON.stringify(glob)}] must be ${what}, got ${describeValue(entry)}`
+      if (problem) return `[${quotedText(glob)}] is not a usable glob: it ${problem}`
+      if (!check(entry)) return `[${quotedText(glob)}] must be ${what}, got ${describeValue(entry)}`
     }
     return null
   }
@@ -239,10 +240,22 @@ export const ENVIRONMENT_OPTIONS: ReadonlyArray<readonly [string, keyof Flakelin
   ['FLAKELINE_QUARANTINE_MIN_CONFIDENCE', 'quarantineMinConfidence', 'fraction'],
 ]
 
+/** A value as a problem shows it: strings quoted and bounded, functions not listed, objects named (a revoked proxy too). */
 function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'string') return quotedText(value)
+  if (typeof value === 'function') return 'a function'
   if (value === null || typeof value !== 'object') return String(value)
-  return Array.isArray(value) ? 'an array' : 'an object'
+  try {
+    return Array.isArray(value) ? 'an array' : 'an object'
+  } catch {
+    return 'an object'
+  }
+}
+
+/** What a thrown value says, bounded: options can be objects whose getters or proxies throw anything. */
+export function thrownReason(error: unknown): string {
+  const text = error instanceof Error ? error.message : typeof error === 'string' ? error : 'a value that is not an Error'
+  return shownText(typeof text === 'string' ? text : 'an Error without a message', 200)
 }
 
 /** Options whose values are never echoed: a warning goes to CI logs, which a token must not reach. */
@@ -250,6 +263,11 @@ const SECRET_OPTIONS: ReadonlySet<string> = new Set(['token'])
 
 function secretDescription(value: unknown): string {
   return typeof value === 'string' ? `a value of ${value.length} character${value.length === 1 ? '' : 's'} (not shown)` : describeValue(value)
+}
+
+/** A hub URL shown without the token a pasted dashboard link carries. */
+function hubDescription(value: unknown): string {
+  return typeof value === 'string' ? quotedText(shownHubUrl(value)) : describeValue(value)
 }
 
 /**
@@ -265,22 +283,36 @@ export function validateOptions(
   const problems: FlakelineError[] = []
   const options: Partial<FlakelineOptions> = {}
   if (input === undefined || input === null) return { options, problems }
-  if (typeof input !== 'object' || Array.isArray(input)) {
-    problems.push(new FlakelineError(ErrorCodes.CONFIG, `${source} must be an object, got ${describeValue(input)}`))
+  let entries: Array<[string, unknown]>
+  try {
+    if (typeof input !== 'object' || Array.isArray(input)) {
+      problems.push(new FlakelineError(ErrorCodes.CONFIG, `${source} must be an object, got ${describeValue(input)}`))
+      return { options, problems }
+    }
+    entries = Object.entries(input)
+  } catch (error) {
+    // A config module may export a proxy or an object whose getters throw.
+    problems.push(new FlakelineError(ErrorCodes.CONFIG, `${source} cannot be read: ${thrownReason(error)}`, { cause: error }))
     return { options, problems }
   }
-  for (const [key, value] of Object.entries(input)) {
+  for (const [key, value] of entries) {
     if (value === undefined) continue
-    const check = (CHECKS as Record<string, Check | undefined>)[key]
+    // Own keys only: `constructor` or `__proto__` in a config file are unknown options, not Object's.
+    const check = Object.hasOwn(CHECKS, key) ? CHECKS[key as keyof FlakelineOptions] : undefined
     if (!check) {
       const known = Object.keys(CHECKS).join(', ')
-      problems.push(new FlakelineError(ErrorCodes.CONFIG, `${source}: unknown option "${key}" (known options: ${known})`))
+      problems.push(new FlakelineError(ErrorCodes.CONFIG, `${source}: unknown option ${quotedText(key)} (known options: ${known})`))
       continue
     }
-    const message = check(value)
+    let message: string | null
+    try {
+      message = check(value)
+    } catch (error) {
+      message = `cannot be read: ${thrownReason(error)}`
+    }
     if (message) {
       // Entry problems (`["glob"] must ...`, `.port must ...`) already say what they got.
-      const got = SECRET_OPTIONS.has(key) ? secretDescription(value) : describeValue(value)
+      const got = SECRET_OPTIONS.has(key) ? secretDescription(value) : key === 'hub' ? hubDescription(value) : describeValue(value)
       const text = message.startsWith('[') || message.startsWith('.') ? `${label(key)}${message}` : `${label(key)} ${message}, got ${got}`
       problems.push(new FlakelineError(ErrorCodes.CONFIG, text))
       continue
@@ -304,7 +336,7 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): { options: Parti
       const lowered = text.trim().toLowerCase()
       if (['1', 'true', 'yes', 'on'].includes(lowered)) raw[key] = true
       else if (['0', 'false', 'no', 'off'].includes(lowered)) raw[key] = false
-      else problems.push(new FlakelineError(ErrorCodes.CONFIG, `${name} must be true or false (or 1/0), got ${JSON.stringify(text)}`))
+      else problems.push(new FlakelineError(ErrorCodes.CONFIG, `${name} must be true or false (or 1/0), got ${quotedText(text)}`))
     }
   }
   const names = new Map(ENVIRONMENT_OPTIONS.map(([name, key]) => [key as string, name]))

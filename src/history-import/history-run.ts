@@ -3,6 +3,7 @@ import type { ImportedRun } from '../store/history-store.js'
 import { fileIdOf, withDistinctNames } from '../identity.js'
 import { runTotals } from '../evidence/outcomes.js'
 import { FLAKELINE_VERSION } from '../version.js'
+import { IMPORT_LIMITS } from './import-limits.js'
 
 /** One test of one imported run. */
 export interface HistoryTest {
@@ -51,9 +52,12 @@ export function fileStatusOf(file: HistoryFile): FileStatus {
   return file.tests.some((test) => test.status === 'passed') ? 'passed' : 'skipped'
 }
 
-/** A file's duration: its own when given, else the sum of its tests'. */
+/**
+ * A file's duration: its own when given, else the sum of its tests', at most a week (the longest a
+ * file may take in an import or a bundle: tests of up to a week each could add up to more).
+ */
 export function fileDurationOf(file: HistoryFile): number {
-  return file.durationMs ?? file.tests.reduce((sum, test) => sum + (test.durationMs ?? 0), 0)
+  return file.durationMs ?? Math.min(IMPORT_LIMITS.durationMs, file.tests.reduce((sum, test) => sum + (test.durationMs ?? 0), 0))
 }
 
 /** The store's form of an imported run. Runs without timestamps get `now`. */

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path'
 import { ErrorCodes, FlakelineError } from '../errors.js'
-import { quotedPath, relativePathProblem, relativeTestPath } from '../identity.js'
+import { fileIdOf, quotedPath, relativePathProblem, relativeTestPath } from '../identity.js'
+import { MAX_FILE_ID_BYTES, fileIdFits } from '../store/test-key.js'
 
 /**
  * Bounds on imported histories. Each is far above a real CI history and far below what would
@@ -28,6 +29,12 @@ export const IMPORT_LIMITS = {
   testNameChars: 8192,
   /** One file's or test's duration: a week. */
   durationMs: 7 * 24 * 3_600_000,
+  /**
+   * The latest start of a run or test: the end of the year 9999, what an ISO date can say with a
+   * four-digit year, and far enough below the latest `Date` (year 275760) that a run's durations
+   * cannot carry its end past it (the store would call such a run damaged).
+   */
+  latestTime: Date.UTC(9999, 11, 31, 23, 59, 59, 999),
 } as const
 
 export function importError(where: string, message: string): FlakelineError {
@@ -36,6 +43,15 @@ export function importError(where: string, message: string): FlakelineError {
 
 export function limitError(where: string, message: string): FlakelineError {
   return new FlakelineError(ErrorCodes.IMPORT_LIMIT, `${where}: ${message}`)
+}
+
+/**
+ * Refuses a file whose id (its project and path) is longer than the store can key: the store would
+ * refuse it halfway through the import, after earlier runs were written.
+ */
+export function checkFileId(project: string, path: string, where: string): void {
+  const fileId = fileIdOf(project, path)
+  if (!fileIdFits(fileId)) throw limitError(where, `the file's project and path take ${Buffer.byteLength(fileId)} bytes, more than the ${MAX_FILE_ID_BYTES} the store keeps`)
 }
 
 /**

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import type { AttemptOutcome, TestStatus } from '../records.js'
 import type { HistoryFile, HistoryRun, HistoryTest } from './history-run.js'
-import { IMPORT_LIMITS, importError, importedPath, limitError } from './import-limits.js'
+import { quotedPath, quotedText, shownText } from '../identity.js'
+import { IMPORT_LIMITS, checkFileId, importError, importedPath, limitError } from './import-limits.js'
 import { lineOf, parseXml, type XmlElement } from './xml-reader.js'
 
 /** Where a JUnit report's paths are relative to, and what the run is called. */
@@ -22,17 +23,18 @@ const RERUNS = new Set(['flakyFailure', 'flakyError', 'rerunFailure', 'rerunErro
 function seconds(value: string | undefined, where: () => string): number | null {
   if (value === undefined || value.trim() === '') return null
   const parsed = Number(value.replace(/,/g, ''))
-  if (!Number.isFinite(parsed) || parsed < 0) throw importError(where(), `time="${value.slice(0, 40)}" is not a number of seconds`)
+  if (!Number.isFinite(parsed) || parsed < 0) throw importError(where(), `time=${quotedText(value)} is not a number of seconds`)
   const ms = parsed * 1000
-  if (ms > IMPORT_LIMITS.durationMs) throw limitError(where(), `time="${value.slice(0, 40)}" is more than a week`)
+  if (ms > IMPORT_LIMITS.durationMs) throw limitError(where(), `time=${quotedText(value)} is more than a week`)
   return ms
 }
 
+/** A suite's start; one that does not parse, or is before 1970 or after 9999, is left out like a missing one. */
 function timestamp(value: string | undefined): number | null {
   if (!value) return null
   // JUnit timestamps usually have no zone; they are UTC by convention.
   const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`)
-  return Number.isFinite(ms) ? ms : null
+  return Number.isFinite(ms) && ms >= 0 && ms <= IMPORT_LIMITS.latestTime ? ms : null
 }
 
 interface SuiteContext {
@@ -55,7 +57,7 @@ export function junitRun(reports: ReadonlyArray<{ name: string; xml: string }>, 
   let runStart: number | null = null
   for (const { name, xml } of reports) {
     const root = parseXml(xml, name)
-    if (root.name !== 'testsuites' && root.name !== 'testsuite') throw importError(`${name}:${lineOf(xml, root.offset)}`, `the root element is <${root.name}>, expected <testsuites> or <testsuite>`)
+    if (root.name !== 'testsuites' && root.name !== 'testsuite') throw importError(`${name}:${lineOf(xml, root.offset)}`, `the root element is <${shownText(root.name)}>, expected <testsuites> or <testsuite>`)
     const visit = (element: XmlElement, suite: SuiteContext): void => {
       for (const child of element.children) {
         if (child.name === 'testsuite' || child.name === 'testsuites') {
@@ -80,8 +82,9 @@ export function junitRun(reports: ReadonlyArray<{ name: string; xml: string }>, 
         (classname && PATH_LIKE.test(classname) ? classname : null) ??
         classname ??
         suite.name
-      if (!rawFile) throw importError(where(), `cannot tell which file <testcase name="${title.slice(0, 60)}"> belongs to (no file, classname or testsuite name)`)
+      if (!rawFile) throw importError(where(), `cannot tell which file <testcase name=${quotedText(title)}> belongs to (no file, classname or testsuite name)`)
       const path = importedPath(rawFile, options.root, where())
+      checkFileId('', path, where())
       const prefixed = classname && classname !== rawFile && !PATH_LIKE.test(classname) && !title.startsWith(classname) ? `${classname} > ${title}` : title
       // Repeated names are told apart when the run is stored (`distinctTestNames`).
       const testName = prefixed
@@ -108,7 +111,7 @@ export function junitRun(reports: ReadonlyArray<{ name: string; xml: string }>, 
         if (files.size >= IMPORT_LIMITS.filesPerRun) throw limitError(where(), `more than ${IMPORT_LIMITS.filesPerRun} files in one run`)
         files.set(path, (file = { project: '', path, status: null, durationMs: null, startedAt: suite.startedAt, tests: [] }))
       }
-      if (file.tests.length >= IMPORT_LIMITS.testsPerFile) throw limitError(where(), `more than ${IMPORT_LIMITS.testsPerFile} tests in ${path}`)
+      if (file.tests.length >= IMPORT_LIMITS.testsPerFile) throw limitError(where(), `more than ${IMPORT_LIMITS.testsPerFile} tests in ${quotedPath(path)}`)
       file.tests.push(test)
       if (suite.startedAt !== null) runStart = Math.min(runStart ?? suite.startedAt, suite.startedAt)
     }

@@ -1,3 +1,4 @@
+import { shownText } from '../identity.js'
 import { IMPORT_LIMITS, importError, limitError } from './import-limits.js'
 
 /** One element of a parsed XML document. */
@@ -38,7 +39,7 @@ export function parseXml(source: string, name: string): XmlElement {
     text.indexOf('&') === -1
       ? text
       : text.replace(/&([^;&\s<]{0,32})(;?)/g, (_, entity: string, semicolon: string) => {
-          if (!semicolon) return fail(offset, `"&" must start an entity like &amp; (found "&${entity}")`)
+          if (!semicolon) return fail(offset, `"&" must start an entity like &amp; (found "&${shownText(entity)}")`)
           if (entity in PREDEFINED) return PREDEFINED[entity]!
           const numeric = /^#(?:x([0-9A-Fa-f]{1,6})|([0-9]{1,7}))$/.exec(entity)
           if (numeric) {
@@ -47,7 +48,7 @@ export function parseXml(source: string, name: string): XmlElement {
             if (!valid) return fail(offset, `character reference &${entity}; is not a valid XML character`)
             return String.fromCodePoint(code)
           }
-          return fail(offset, `unknown entity &${entity}; (only &lt; &gt; &amp; &quot; &apos; and character references are accepted)`)
+          return fail(offset, `unknown entity &${shownText(entity)}; (only &lt; &gt; &amp; &quot; &apos; and character references are accepted)`)
         })
 
   const text = source.startsWith('\uFEFF') ? source.slice(1) : source
@@ -92,20 +93,22 @@ export function parseXml(source: string, name: string): XmlElement {
       if (end === -1) fail(lt, 'unclosed end tag')
       const closing = text.slice(lt + 2, end).trim()
       const open = stack.pop()
-      if (!open) fail(lt, `</${closing}> without an open element`)
-      if (open!.name !== closing) fail(lt, `</${closing}> closes <${open!.name}> (opened on line ${lineOf(text, open!.offset)})`)
+      if (!open) fail(lt, `</${shownText(closing)}> without an open element`)
+      if (open!.name !== closing) fail(lt, `</${shownText(closing)}> closes <${shownText(open!.name)}> (opened on line ${lineOf(text, open!.offset)})`)
       at = end + 1
     } else {
       const nameMatch = NAME.exec(text.slice(lt + 1, lt + 1 + 1024))
       if (!nameMatch) fail(lt, 'a "<" that does not start a tag (write &lt; in text)')
       const element: XmlElement = { name: nameMatch![0], attributes: Object.create(null) as Record<string, string>, children: [], text: '', offset: lt }
+      // Names go into messages bounded: a name may be 1,024 characters, and line separators are name characters.
+      const tag = (): string => shownText(element.name)
       if (++elements > IMPORT_LIMITS.xmlElements) tooMuch(lt, `more than ${IMPORT_LIMITS.xmlElements} elements`)
       let cursor = lt + 1 + element.name.length
       let attributes = 0
       let selfClosing = false
       for (;;) {
         while (cursor < text.length && /\s/.test(text[cursor]!)) cursor++
-        if (cursor >= text.length) fail(lt, `unclosed tag <${element.name}>`)
+        if (cursor >= text.length) fail(lt, `unclosed tag <${tag()}>`)
         if (text[cursor] === '>') {
           cursor++
           break
@@ -116,27 +119,27 @@ export function parseXml(source: string, name: string): XmlElement {
           break
         }
         const attribute = NAME.exec(text.slice(cursor, cursor + 1024))
-        if (!attribute) fail(cursor, `malformed attribute in <${element.name}>`)
+        if (!attribute) fail(cursor, `malformed attribute in <${tag()}>`)
         const key = attribute![0]
         cursor += key.length
         while (/\s/.test(text[cursor] ?? '')) cursor++
-        if (text[cursor] !== '=') fail(cursor, `attribute ${key} of <${element.name}> has no value`)
+        if (text[cursor] !== '=') fail(cursor, `attribute ${shownText(key)} of <${tag()}> has no value`)
         cursor++
         while (/\s/.test(text[cursor] ?? '')) cursor++
         const quote = text[cursor]
-        if (quote !== '"' && quote !== "'") fail(cursor, `attribute ${key} of <${element.name}> must be quoted`)
+        if (quote !== '"' && quote !== "'") fail(cursor, `attribute ${shownText(key)} of <${tag()}> must be quoted`)
         const close = text.indexOf(quote!, cursor + 1)
-        if (close === -1) fail(cursor, `unclosed value of attribute ${key}`)
+        if (close === -1) fail(cursor, `unclosed value of attribute ${shownText(key)}`)
         const raw = text.slice(cursor + 1, close)
-        if (raw.includes('<')) fail(cursor, `"<" in the value of attribute ${key} (write &lt;)`)
-        if (key in element.attributes) fail(cursor, `attribute ${key} appears twice in <${element.name}>`)
-        if (++attributes > IMPORT_LIMITS.xmlAttributes) tooMuch(cursor, `more than ${IMPORT_LIMITS.xmlAttributes} attributes in <${element.name}>`)
+        if (raw.includes('<')) fail(cursor, `"<" in the value of attribute ${shownText(key)} (write &lt;)`)
+        if (key in element.attributes) fail(cursor, `attribute ${shownText(key)} appears twice in <${tag()}>`)
+        if (++attributes > IMPORT_LIMITS.xmlAttributes) tooMuch(cursor, `more than ${IMPORT_LIMITS.xmlAttributes} attributes in <${tag()}>`)
         element.attributes[key] = decode(raw, cursor)
         cursor = close + 1
       }
       const parent = stack[stack.length - 1]
       if (parent) parent.children.push(element)
-      else if (root) fail(lt, `a second root element <${element.name}> (the first is <${root.name}>)`)
+      else if (root) fail(lt, `a second root element <${tag()}> (the first is <${shownText(root.name)}>)`)
       else root = element
       if (!selfClosing) {
         stack.push(element)
@@ -147,7 +150,7 @@ export function parseXml(source: string, name: string): XmlElement {
   }
   if (stack.length > 0) {
     const open = stack[stack.length - 1]!
-    fail(text.length, `unexpected end of file: <${open.name}> opened on line ${lineOf(text, open.offset)} is not closed`)
+    fail(text.length, `unexpected end of file: <${shownText(open.name)}> opened on line ${lineOf(text, open.offset)} is not closed`)
   }
   if (!root) fail(0, 'no root element')
   return root!

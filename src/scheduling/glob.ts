@@ -31,6 +31,12 @@ export function globProblem(source: string): string | null {
   }
   if (brackets) return 'has an unclosed "["'
   if (braces > 0) return 'has an unclosed "{"'
+  // A class can still make no regular expression (`[z-a]`, a range out of order).
+  try {
+    new RegExp(patternOf(source))
+  } catch {
+    return 'has a character class that is not valid (a range like [z-a] must go up)'
+  }
   return null
 }
 
@@ -40,6 +46,11 @@ const SPECIAL = /[\\^$.+()|]/
 export function compileGlob(source: string): PathGlob {
   const problem = globProblem(source)
   if (problem) throw new Error(`glob "${source}" ${problem}`)
+  return { source, regexp: new RegExp(patternOf(source)) }
+}
+
+/** The regular expression source of a glob whose braces and brackets are balanced. */
+function patternOf(source: string): string {
   const glob = source.startsWith('./') ? source.slice(2) : source
   let pattern = ''
   let inBraces = false
@@ -69,7 +80,7 @@ export function compileGlob(source: string): PathGlob {
     } else if (char === ',' && inBraces) pattern += '|'
     else pattern += SPECIAL.test(char) ? `\\${char}` : char
   }
-  return { source, regexp: new RegExp(`^${pattern}$`) }
+  return `^${pattern}$`
 }
 
 /** Whether `path` (relative, `/`-separated) matches. */

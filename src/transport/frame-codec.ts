@@ -1,5 +1,6 @@
 import { Packr, Unpackr } from 'msgpackr'
 import { ErrorCodes, FlakelineError } from '../errors.js'
+import { quotedText } from '../identity.js'
 import { CHANNELS, type Frame } from './protocol.js'
 
 /** Frame types are short lowercase words, optionally dotted (`run.start`). */
@@ -29,6 +30,13 @@ function protocolError(message: string, cause?: unknown): FlakelineError {
   return new FlakelineError(ErrorCodes.PROTOCOL, message, { cause })
 }
 
+/** A header field a peer sent, as a message shows it: strings quoted and bounded, anything else named. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return quotedText(value)
+  if (value === null || typeof value !== 'object') return String(value)
+  return Array.isArray(value) ? 'an array' : 'a map'
+}
+
 /**
  * Checks that a decoded value is a frame: a 4-element array of a known channel, a non-negative
  * integer sequence number and a type word. The payload is left to the receiver.
@@ -37,10 +45,10 @@ export function validateFrame(value: unknown): Frame {
   if (!Array.isArray(value) || value.length !== 4) throw protocolError('a frame must be an array [channel, seq, type, payload]')
   const [channel, seq, type] = value as unknown[]
   if (typeof channel !== 'string' || !(CHANNELS as readonly string[]).includes(channel)) {
-    throw protocolError(`unknown channel ${JSON.stringify(channel)} (channels: ${CHANNELS.join(', ')})`)
+    throw protocolError(`unknown channel ${shown(channel)} (channels: ${CHANNELS.join(', ')})`)
   }
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw protocolError('a frame seq must be a non-negative integer')
-  if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) throw protocolError(`bad frame type ${JSON.stringify(type)}`)
+  if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) throw protocolError(`bad frame type ${shown(type)}`)
   return value as Frame
 }
 
@@ -73,7 +81,7 @@ export class FrameCodec {
     try {
       values = this.unpackr.unpackMultiple(message) as unknown[]
     } catch (error) {
-      throw protocolError(`not MessagePack: ${error instanceof Error ? error.message : String(error)}`, error)
+      throw protocolError(`not MessagePack: ${quotedText(error instanceof Error ? error.message : String(error))}`, error)
     }
     return values.map(validateFrame)
   }

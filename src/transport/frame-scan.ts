@@ -1,4 +1,5 @@
 import { ErrorCodes, FlakelineError } from '../errors.js'
+import { quotedText } from '../identity.js'
 import { CHANNELS, type Channel } from './protocol.js'
 
 /** A frame located in a message without decoding its payload. */
@@ -13,6 +14,20 @@ export interface ScannedFrame {
 
 /** msgpackr's record structure definitions: meaningful only inside the connection that sent them. */
 const RECORD_DEFINITION = 0x72
+/**
+ * The extensions a payload may hold: msgpackr decodes both from their own bytes, 0 is what it writes
+ * for `undefined` and -1 (0xff) is a timestamp. Others (errors, regexps, sets, typed arrays,
+ * references) go on reading the values after them, or fail, so the hub and its subscribers would
+ * not agree on where a value ends.
+ */
+const UNDEFINED_EXTENSION = 0x00
+const TIMESTAMP_EXTENSION = 0xff
+/**
+ * Nesting a payload may have. Live payloads nest a few levels; msgpackr decodes and encodes
+ * recursively, so a deeper payload could overflow the stack of a subscriber or of the hub
+ * re-encoding it as records.
+ */
+export const MAX_PAYLOAD_DEPTH = 64
 const TYPE_PATTERN = /^[a-z][a-z0-9._-]{0,63}$/
 const CHANNEL_SET: ReadonlySet<string> = new Set(CHANNELS)
 
@@ -27,54 +42,89 @@ function uint(bytes: Uint8Array, offset: number, count: number): number {
   return value
 }
 
+function checkExtension(type: number | undefined): void {
+  if (type === RECORD_DEFINITION) throw invalid('msgpackr records are not accepted from publishers; send plain MessagePack')
+  if (type !== undefined && type !== UNDEFINED_EXTENSION && type !== TIMESTAMP_EXTENSION) {
+    throw invalid(`a MessagePack extension of type ${type} is not accepted from publishers; send plain MessagePack`)
+  }
+}
+
+/**
+ * Values still owed by each open container (a map owes its keys and its values) and whether it is a
+ * map. Counts fit 32 bits: a container claiming more values than bytes are left is refused first.
+ */
+const owed = new Int32Array(MAX_PAYLOAD_DEPTH + 1)
+const isMap = new Uint8Array(MAX_PAYLOAD_DEPTH + 1)
+
+const TRUNCATED = 'not MessagePack: the message ends inside a value'
+
 /**
  * The end of the MessagePack value starting at `offset`, walking its structure without building
- * it: containers add their elements to the count of values still to skip. Throws for truncated
- * data, the never-used byte 0xc1, and msgpackr record definitions (publishers send plain MessagePack).
+ * it. Throws for truncated data, the never-used byte 0xc1, msgpackr record definitions (publishers
+ * send plain MessagePack), other extensions than undefined and timestamps, map keys msgpackr
+ * cannot make a property name of, and nesting deeper than `MAX_PAYLOAD_DEPTH`: whatever it
+ * accepts, `decodePayload` decodes.
  */
 export function skipValue(bytes: Uint8Array, offset: number, end: number): number {
   let remaining = 1
+  let depth = 0
+  owed[0] = 1
+  isMap[0] = 0
   while (remaining > 0) {
     // Every value takes at least one byte: more values owed than bytes left is a truncation.
-    if (remaining > end - offset) throw invalid('not MessagePack: the message ends inside a value')
-    const byte = bytes[offset]!
+    if (remaining > end - offset) throw invalid(TRUNCATED)
+    let left = owed[depth]!
+    while (left === 0) left = owed[--depth]!
+    owed[depth] = left - 1
     remaining--
-    if (byte <= 0x7f || byte >= 0xe0) {
+    const byte = bytes[offset]!
+    // Scalars first: they are most values, and any of them may be a map key.
+    if (byte <= 0x7f || byte >= 0xe0 || byte === 0xc0 || byte === 0xc2 || byte === 0xc3) {
       offset += 1
-    } else if (byte <= 0x8f) {
-      remaining += 2 * (byte & 0x0f)
+      continue
+    }
+    if (byte >= 0xa0 && byte <= 0xbf) {
+      offset += 1 + (byte & 0x1f)
+      if (offset > end) throw invalid(TRUNCATED)
+      continue
+    }
+    let count = 0
+    let map = false
+    let plain = true
+    if (byte <= 0x8f) {
+      count = 2 * (byte & 0x0f)
+      map = true
+      plain = false
       offset += 1
     } else if (byte <= 0x9f) {
-      remaining += byte & 0x0f
+      count = byte & 0x0f
+      plain = false
       offset += 1
-    } else if (byte <= 0xbf) {
-      offset += 1 + (byte & 0x1f)
     } else {
       switch (byte) {
-        case 0xc0:
-        case 0xc2:
-        case 0xc3:
-          offset += 1
-          break
         case 0xc1:
           throw invalid('not MessagePack: the byte 0xc1 is never used')
         case 0xc4:
         case 0xd9:
+          plain = byte === 0xd9
           offset += 2 + uint(bytes, offset + 1, 1)
           break
         case 0xc5:
         case 0xda:
+          plain = byte === 0xda
           offset += 3 + uint(bytes, offset + 1, 2)
           break
         case 0xc6:
         case 0xdb:
+          plain = byte === 0xdb
           offset += 5 + uint(bytes, offset + 1, 4)
           break
         case 0xc7:
         case 0xc8:
         case 0xc9: {
           const size = byte === 0xc7 ? 1 : byte === 0xc8 ? 2 : 4
-          if (bytes[offset + 1 + size] === RECORD_DEFINITION) throw invalid('msgpackr records are not accepted from publishers; send plain MessagePack')
+          checkExtension(bytes[offset + 1 + size])
+          plain = false
           offset += 2 + size + uint(bytes, offset + 1, size)
           break
         }
@@ -83,7 +133,8 @@ export function skipValue(bytes: Uint8Array, offset: number, end: number): numbe
         case 0xd6:
         case 0xd7:
         case 0xd8:
-          if (bytes[offset + 1] === RECORD_DEFINITION) throw invalid('msgpackr records are not accepted from publishers; send plain MessagePack')
+          checkExtension(bytes[offset + 1])
+          plain = false
           offset += 2 + 2 ** (byte - 0xd4)
           break
         case 0xca:
@@ -105,24 +156,33 @@ export function skipValue(bytes: Uint8Array, offset: number, end: number): numbe
           offset += 3
           break
         case 0xdc:
-          remaining += uint(bytes, offset + 1, 2)
-          offset += 3
+        case 0xdd: {
+          const size = byte === 0xdc ? 2 : 4
+          count = uint(bytes, offset + 1, size)
+          plain = false
+          offset += 1 + size
           break
-        case 0xdd:
-          remaining += uint(bytes, offset + 1, 4)
-          offset += 5
-          break
-        case 0xde:
-          remaining += 2 * uint(bytes, offset + 1, 2)
-          offset += 3
-          break
-        case 0xdf:
-          remaining += 2 * uint(bytes, offset + 1, 4)
-          offset += 5
-          break
+        }
+        default: {
+          const size = byte === 0xde ? 2 : 4
+          count = 2 * uint(bytes, offset + 1, size)
+          map = true
+          plain = false
+          offset += 1 + size
+        }
       }
     }
-    if (offset > end) throw invalid('not MessagePack: the message ends inside a value')
+    if (offset > end || count > end - offset) throw invalid(TRUNCATED)
+    // msgpackr makes property names of strings, numbers, booleans and nil only.
+    if (!plain && isMap[depth] === 1 && (left & 1) === 0) {
+      throw invalid('a map key that is an array, a map, binary data or an extension is not accepted from publishers')
+    }
+    if (count > 0) {
+      if (depth === MAX_PAYLOAD_DEPTH) throw invalid(`a value nested deeper than ${MAX_PAYLOAD_DEPTH} levels is not accepted from publishers`)
+      owed[++depth] = count
+      isMap[depth] = map ? 1 : 0
+      remaining += count
+    }
   }
   return offset
 }
@@ -177,7 +237,7 @@ function readWord(bytes: Uint8Array, offset: number, end: number): number {
   return start + length
 }
 
-/** A non-negative integer at `offset` into `seqValue` (msgpackr writes those past 32 bits as a float64); -1 when it is not one. */
+/** A non-negative integer at `offset` into `seqValue` (msgpackr writes those past 32 bits as a float64, exact to 2^53); -1 when it is not one. */
 function readSeq(bytes: Uint8Array, offset: number, end: number): number {
   const byte = bytes[offset]
   if (byte === undefined) return -1
@@ -185,7 +245,8 @@ function readSeq(bytes: Uint8Array, offset: number, end: number): number {
     seqValue = byte
     return offset + 1
   }
-  const size = byte === 0xcc ? 1 : byte === 0xcd ? 2 : byte === 0xce ? 4 : byte === 0xcf ? 8 : 0
+  // Not 0xcf: msgpackr decodes a uint64 as a BigInt, which the full decoder refuses as a seq.
+  const size = byte === 0xcc ? 1 : byte === 0xcd ? 2 : byte === 0xce ? 4 : 0
   if (size > 0) {
     if (offset + 1 + size > end) return -1
     seqValue = uint(bytes, offset + 1, size)
@@ -219,7 +280,7 @@ export function scanFrames(message: Uint8Array): ScannedFrame[] {
     }
     let cursor = readWord(message, offset + (first === 0x94 ? 1 : first === 0xdc ? 3 : 5), end)
     if (cursor < 0 || !CHANNEL_SET.has(word)) {
-      const what = cursor < 0 ? 'that is not a string' : JSON.stringify(word)
+      const what = cursor < 0 ? 'that is not a string' : quotedText(word)
       skipValue(message, offset, end)
       throw invalid(`unknown channel ${what} (channels: ${CHANNELS.join(', ')})`)
     }
@@ -228,7 +289,7 @@ export function scanFrames(message: Uint8Array): ScannedFrame[] {
     if (cursor < 0) throw invalid('a frame seq must be a non-negative integer')
     const seq = seqValue
     cursor = readWord(message, cursor, end)
-    if (cursor < 0 || !TYPE_PATTERN.test(word)) throw invalid(`bad frame type ${cursor < 0 ? 'that is not a string' : JSON.stringify(word)}`)
+    if (cursor < 0 || !TYPE_PATTERN.test(word)) throw invalid(`bad frame type ${cursor < 0 ? 'that is not a string' : quotedText(word)}`)
     const type = word
     const payloadEnd = skipValue(message, cursor, end)
     frames.push({ channel, seq, type, payloadStart: cursor, payloadEnd })

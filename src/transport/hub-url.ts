@@ -1,4 +1,5 @@
 import { ErrorCodes, FlakelineError } from '../errors.js'
+import { quotedText } from '../identity.js'
 
 /** A hub address a client connects to. */
 export interface HubAddress {
@@ -20,7 +21,7 @@ export function parseHubUrl(text: string, label = 'the hub URL'): HubAddress {
   try {
     url = new URL(text)
   } catch {
-    throw new FlakelineError(ErrorCodes.CONFIG, `${label} must be a URL like ws://127.0.0.1:7357 or quic://127.0.0.1:7358, got ${JSON.stringify(text)}`)
+    throw new FlakelineError(ErrorCodes.CONFIG, `${label} must be a URL like ws://127.0.0.1:7357 or quic://127.0.0.1:7358, got ${quotedText(shownHubUrl(text))}`)
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
   if (url.protocol === 'ws:' || url.protocol === 'wss:') {
@@ -36,7 +37,7 @@ export function parseHubUrl(text: string, label = 'the hub URL'): HubAddress {
     }
     return { transport: 'quic', url: url.toString(), host, port: Number(url.port), fingerprint }
   }
-  throw new FlakelineError(ErrorCodes.CONFIG, `${label} must start with ws://, wss:// or quic://, got ${JSON.stringify(text)}`)
+  throw new FlakelineError(ErrorCodes.CONFIG, `${label} must start with ws://, wss:// or quic://, got ${quotedText(shownHubUrl(text))}`)
 }
 
 /**

@@ -41,7 +41,16 @@ interface ConsolePayload {
   fileId?: unknown
   stream?: unknown
   text?: unknown
-  coalesced?: number
+  coalesced?: unknown
+}
+
+/** A console payload as a map, or null: the hub forwards publishers' payloads without checking their shape. */
+function consoleLine(payload: unknown): ConsolePayload | null {
+  return typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? (payload as ConsolePayload) : null
+}
+
+function linesIn(payload: ConsolePayload): number {
+  return typeof payload.coalesced === 'number' && Number.isSafeInteger(payload.coalesced) && payload.coalesced > 0 ? payload.coalesced : 1
 }
 
 /**
@@ -187,16 +196,16 @@ export class SubscriberQueue {
     const log = this.logs.get('console')!
     let cursor = this.cursors.get('console')!
     const first = log.at(cursor)!
-    const base = payloadOf(first) as ConsolePayload
+    const base = consoleLine(payloadOf(first))
     let last = first
-    let text = typeof base.text === 'string' ? base.text : ''
-    let count = base.coalesced ?? 1
-    for (let next = log.at(cursor + 1); next && next.type === first.type; next = log.at(cursor + 1)) {
-      const payload = payloadOf(next) as ConsolePayload
-      if (payload.run !== base.run || payload.fileId !== base.fileId || payload.stream !== base.stream || typeof payload.text !== 'string') break
+    let text = typeof base?.text === 'string' ? base.text : ''
+    let count = base ? linesIn(base) : 1
+    for (let next = log.at(cursor + 1); base && next && next.type === first.type; next = log.at(cursor + 1)) {
+      const payload = consoleLine(payloadOf(next))
+      if (!payload || payload.run !== base.run || payload.fileId !== base.fileId || payload.stream !== base.stream || typeof payload.text !== 'string') break
       if (text.length + payload.text.length > MAX_COALESCED_TEXT) break
       text += payload.text
-      count += payload.coalesced ?? 1
+      count += linesIn(payload)
       last = next
       cursor++
     }

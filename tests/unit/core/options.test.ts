@@ -33,7 +33,7 @@ describe('validateOptions names the option in every message', () => {
     [{ maxMessageLength: 1_000_001 }, 'options.maxMessageLength must be an integer from 1 to 1000000, got 1000001'],
     [{ runId: 'has space' }, `options.runId ${RUN_ID_RULE}, got "has space"`],
     [{ runId: '' }, `options.runId ${RUN_ID_RULE}, got ""`],
-    [{ runId: 'x'.repeat(129) }, `options.runId ${RUN_ID_RULE}, got "${'x'.repeat(129)}"`],
+    [{ runId: 'x'.repeat(129) }, `options.runId ${RUN_ID_RULE}, got "${'x'.repeat(57)}..."`],
   ])('%j', (input, message) => {
     expect(messagesOf(input)).toEqual([message])
     expect(validateOptions(input, 'options').options).toEqual({})

@@ -72,7 +72,7 @@ describe('NDJSON history', () => {
     [[{ run: 'r', file: 'a', status: 'passed', durationMs: '12' }], ErrorCodes.IMPORT, /"durationMs" must be a number of milliseconds >= 0, got "12"/],
     [[{ run: 'r', file: 'a', status: 'passed', durationMs: 1e12 }], ErrorCodes.IMPORT_LIMIT, /"durationMs" is more than a week/],
     [[{ run: 'r', file: 'a', status: 'passed', attempts: 1.5 }], ErrorCodes.IMPORT, /"attempts" must be an integer from 0 to 255, got 1.5/],
-    [[{ run: 'r', file: 'a', status: 'passed', startedAt: 'yesterday' }], ErrorCodes.IMPORT, /"startedAt" must be epoch milliseconds or an ISO date, got "yesterday"/],
+    [[{ run: 'r', file: 'a', status: 'passed', startedAt: 'yesterday' }], ErrorCodes.IMPORT, /"startedAt" must be epoch milliseconds or an ISO date from 1970 to 9999, got "yesterday"/],
     [[{ run: 'r', file: 'x'.repeat(5000), status: 'passed' }], ErrorCodes.IMPORT_LIMIT, /"file" is longer than 1000 characters/],
     [[{ run: 'r1', file: 'a', status: 'passed' }, { run: 'r2', file: 'a', status: 'passed' }, { run: 'r1', file: 'b', status: 'passed' }], ErrorCodes.IMPORT, /^h\.ndjson:3: lines of run "r1" are not consecutive/],
     [[{ run: 'r', file: 'a', status: 'passed' }, { run: 'r', file: 'a', status: 'failed' }], ErrorCodes.IMPORT, /^h\.ndjson:2: file "a" appears twice in run "r"/],

@@ -1,5 +1,6 @@
 // Seeded randomness for the fuzz benchmark: every case draws from its own generator, made from the
 // run's seed, the target and the case number, so any one case can be replayed alone.
+import { seededRandom } from '../../dist/src/scheduling/policies/shuffle.js'
 
 /** A 32-bit mix of several integers (murmur3's finaliser over a running hash). */
 export function mix(...values: number[]): number {
@@ -20,19 +21,12 @@ export function nameHash(name: string): number {
   return h >>> 0
 }
 
-/** mulberry32: tiny, fast and good enough to pick inputs. */
+/** Picks from the shuffle policy's seeded generator (mulberry32): tiny, fast and good enough to pick inputs. */
 export class Random {
-  private state: number
+  readonly next: () => number
 
   constructor(seed: number) {
-    this.state = seed >>> 0
-  }
-
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0)
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    this.next = seededRandom(seed)
   }
 
   /** An integer in [0, n). */

@@ -84,14 +84,15 @@ function fileRecordProblem(key: Key, value: unknown): string | null {
   return null
 }
 
-/** A packed window: whole entries, seqs rising, known statuses, finite times. */
+/** A packed window: whole entries, seqs never falling, known statuses, finite times. */
 function windowProblem(window: unknown): string | null {
   if (!(window instanceof Uint8Array) || window.byteLength % ENTRY_BYTES !== 0) return 'a window that is not whole entries'
   const packed = new HistoryWindow(window)
   let previous = 0
   for (let i = 0; i < packed.length; i++) {
     const seq = packed.seq(i)
-    if (seq <= previous) return 'a window whose runs are out of order'
+    // Equal is allowed: a file recorded twice in one run (the store API permits it) has two entries of one run.
+    if (seq < previous || seq === 0) return 'a window whose runs are out of order'
     previous = seq
     if (packed.statusCode(i) > 3) return 'a window entry with an unknown status'
     if (!isTime(packed.durationMs(i)) || !isTime(packed.startedAt(i))) return 'a window entry with impossible times'

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { writeAsideSync } from '../core/write-aside.js'
 import type { RunReport } from './run-report.js'
 
 /**
@@ -16,9 +17,7 @@ export function saveLastReport(dir: string, report: RunReport): void {
   const text = JSON.stringify(report)
   if (text.length > MAX_BYTES) return
   const file = join(dir, LAST_REPORT_FILE)
-  const aside = `${file}.${process.pid}.tmp`
-  writeFileSync(aside, text)
-  renameSync(aside, file)
+  writeAsideSync(file, text)
 }
 
 /** The kept report of run `runId`, or undefined (none kept, another run's, or unreadable). */

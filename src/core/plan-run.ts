@@ -3,7 +3,7 @@ import { relative } from 'node:path'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import { loadOptions, type ResolvedOptions } from '../config/load-options.js'
 import { HistoryStore } from '../store/history-store.js'
-import { ensureSound } from '../store/store-soundness.js'
+import { openSoundStore } from '../store/store-soundness.js'
 import type { FileVerdict } from '../store/analysis-store.js'
 import { STARTUP_RUNS, predictedStartup } from './worker-startup.js'
 import type { RunRecord, WorkerStartup } from '../records.js'
@@ -88,9 +88,8 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
   if (!HistoryStore.exists(options.dir)) return { options, evidence: new Map(), suite: suiteModel([]), changes: null, basis: { runs: 0, lastRun: null }, startup: null, verdicts: new Map() }
   let store: HistoryStore | undefined
   try {
-    await ensureSound(options.dir)
     // Planning only reads: a read-only store (a read-only mount, a cache another user owns) still orders the run.
-    store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit, readOnly: true })
+    store = await openSoundStore(options.dir, { historyLimit: options.historyLimit, readOnly: true })
     // git runs in child processes while this process unpacks the evidence.
     const recent = store.recentRuns(2 * STARTUP_RUNS)
     const latest = recent[0]

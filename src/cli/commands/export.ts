@@ -1,4 +1,3 @@
-import { rename, rm, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { decodeBundle, encodeBundle } from '../../bundle/bundle-format.js'
 import { bundleError } from '../../bundle/bundle-limits.js'
@@ -11,17 +10,15 @@ import { STORE_OPTIONS, parseCommandArgs } from '../command.js'
 import { cliOptions } from '../store-location.js'
 import { plural } from '../../core/plural.js'
 import { openSoundStore } from '../../store/store-soundness.js'
+import { writeAside } from '../../core/write-aside.js'
 
 const usage = 'flakeline export --out FILE [--since RUN_ID] [--all] [--json] [--dir DIR]'
 
-/** Writes beside the target, then renames: a merge job never downloads half a bundle. */
-async function writeAtomically(path: string, bytes: Uint8Array, source: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`
+/** Writes the bundle (beside the target, then renamed: a merge job never downloads half a bundle). */
+async function writeBundle(path: string, bytes: Uint8Array, source: string): Promise<void> {
   try {
-    await writeFile(temporary, bytes)
-    await rename(temporary, path)
+    await writeAside(path, bytes)
   } catch (error) {
-    await rm(temporary, { force: true }).catch(() => {})
     throw bundleError(source, `cannot write it: ${error instanceof Error ? error.message : String(error)}`, error)
   }
 }
@@ -53,7 +50,7 @@ export const exportCommand: Command = {
       const bytes = encodeBundle(bundle)
       // What export writes, merge must accept: the same checks, before the file exists.
       decodeBundle(bytes, `cannot export to ${values.out}`)
-      await writeAtomically(out, bytes, values.out)
+      await writeBundle(out, bytes, values.out)
       if (throughSeq !== null) await store.markExported(throughSeq)
       const files = bundle.runs.reduce((sum, run) => sum + run.files.length, 0)
       const tests = bundle.runs.reduce((sum, run) => sum + run.files.reduce((count, file) => count + file.tests.length, 0), 0)

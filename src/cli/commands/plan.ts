@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { writeAside } from '../../core/write-aside.js'
 import { isAbsolute, relative, resolve } from 'node:path'
 import { findPackageRoot, type ResolvedOptions } from '../../config/load-options.js'
 import { ErrorCodes, FlakelineError } from '../../errors.js'
@@ -127,7 +127,8 @@ async function writeShardPlan(io: CliIO, options: ResolvedOptions, count: number
     })
   }
   const target = resolve(io.cwd, out)
-  writeFileSync(target, formatShardPlan(plan))
+  // Shards may start reading it as soon as it exists: never half a plan.
+  await writeAside(target, formatShardPlan(plan))
   const files = Object.keys(plan.assign).length
   const what = plan.fallback
     ? `every shard will use the runner's own split (${plan.fallback})`

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { renderMarkdown } from '../../ci/job-summary.js'
 import { renderJunit, type JunitTestNote } from '../../ci/junit-out.js'
@@ -14,6 +14,7 @@ import type { Command } from '../command.js'
 import { parseCommandArgs } from '../command.js'
 import { cliOptions } from '../store-location.js'
 import { openSoundStore } from '../../store/store-soundness.js'
+import { writeAside } from '../../core/write-aside.js'
 
 const usage = 'flakeline report [--format markdown|json|junit] [--out FILE] [--run ID] [--marker NAME] [--dir DIR]'
 const FORMATS = ['markdown', 'json', 'junit'] as const
@@ -36,15 +37,12 @@ function notesOf(report: RunReport): Map<string, JunitTestNote> {
   return notes
 }
 
-/** Writes beside the target, then renames, so a CI step that uploads the file never takes half of it. */
+/** Writes the report (beside the target, then renamed: a CI step that uploads it never takes half of it). */
 async function writeOut(path: string, text: string): Promise<void> {
-  const aside = `${path}.${process.pid}.tmp`
   try {
     await mkdir(dirname(path), { recursive: true })
-    await writeFile(aside, text)
-    await rename(aside, path)
+    await writeAside(path, text)
   } catch (error) {
-    await rm(aside, { force: true }).catch(() => {})
     throw new FlakelineError(ErrorCodes.CI_OUTPUT, `cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
   }
 }

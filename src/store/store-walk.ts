@@ -47,8 +47,9 @@ export interface WalkOptions {
   idleTimeoutMs?: number
 }
 
-// The compiled child beside this module (the package), or the built one when this module runs from sources (tests).
-const CHILD_CANDIDATES = ['./salvage-child.js', '../../dist/src/store/salvage-child.js']
+// The compiled child beside this module (the package), from the CommonJS bundles in dist/cjs (Jest),
+// or the built one when this module runs from sources (tests).
+const CHILD_CANDIDATES = ['./salvage-child.js', '../src/store/salvage-child.js', '../../dist/src/store/salvage-child.js']
 
 function childFile(): string {
   const tried = CHILD_CANDIDATES.map((relative) => fileURLToPath(new URL(relative, import.meta.url)))

@@ -3,7 +3,7 @@ import { relative } from 'node:path'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import { loadOptions, type ResolvedOptions } from '../config/load-options.js'
 import { HistoryStore } from '../store/history-store.js'
-import { openSoundStore } from '../store/store-soundness.js'
+import { ensureSound } from '../store/store-soundness.js'
 import type { FileVerdict } from '../store/analysis-store.js'
 import { STARTUP_RUNS, predictedStartup } from './worker-startup.js'
 import type { RunRecord, WorkerStartup } from '../records.js'
@@ -89,7 +89,11 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
   let store: HistoryStore | undefined
   try {
     // Planning only reads: a read-only store (a read-only mount, a cache another user owns) still orders the run.
-    store = await openSoundStore(options.dir, { historyLimit: options.historyLimit, readOnly: true })
+    await ensureSound(options.dir)
+    // Opened in the turn the check resolves, not through openSoundStore: with one more await, Vitest's
+    // recorder (same process, same check) opened the store for writing first, and lmdb-js then failed
+    // this read-only open ("No transaction to renew").
+    store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit, readOnly: true })
     // git runs in child processes while this process unpacks the evidence.
     const recent = store.recentRuns(2 * STARTUP_RUNS)
     const latest = recent[0]

@@ -5,7 +5,7 @@ import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { ResolvedOptions } from '../config/load-options.js'
 import type { FileRecord, RunRecord, RunStatus, RunnerName, ShardInfo } from '../records.js'
 import { HistoryStore } from '../store/history-store.js'
-import { openSoundStore } from '../store/store-soundness.js'
+import { ensureSound } from '../store/store-soundness.js'
 import { FLAKELINE_VERSION } from '../version.js'
 import { Notices } from './notices.js'
 import { deadlineReport, type FileTiming } from './deadline-misses.js'
@@ -131,7 +131,8 @@ export class RunRecorder {
       detectCodeState(this.options.root),
       this.options.gitChanges ? workTreeSnapshot(this.options.root, this.options.dir) : Promise.resolve(undefined),
     ])
-    this.store = await openSoundStore(this.options.dir, { historyLimit: this.options.historyLimit })
+    await ensureSound(this.options.dir)
+    this.store = HistoryStore.open(this.options.dir, { historyLimit: this.options.historyLimit })
     // A run whose process was killed stays `running` until a store opens that can tell it is gone.
     await this.store.settleAbandonedRuns((owner) => processGone(owner)).catch(() => [])
     this.run = await this.store.beginRun({

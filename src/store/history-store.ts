@@ -13,6 +13,7 @@ import { PlanIndex, isStoredPlanIndex, packPlanIndex, unpackPlanIndex } from './
 import { AnalysisStore } from './analysis-store.js'
 import { runTotals } from '../evidence/outcomes.js'
 import { processGone } from '../core/process-identity.js'
+import { LMDB_MAGIC, META_LAYOUT } from './lmdb-layout.js'
 
 /** Schema of the records in the store; a store with a higher number is refused, not misread. */
 /**
@@ -168,14 +169,7 @@ function isCorruption(error: unknown): boolean {
   return /MDB_INVALID|MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_VERSION_MISMATCH|Unexpected end of|Data read, but end of buffer not reached|Invalid (?:typed|byte)|not an LMDB/i.test(message)
 }
 
-/** LMDB's meta page magic number (`MDB_MAGIC`), stored after the page header of pages 0 and 1. */
-const LMDB_MAGIC = 0xbeefc0de
-/** Offsets of the magic in a meta page: after a 24-byte (LMDB 1.0 format) or 16-byte (0.9) page header. */
-const MAGIC_OFFSETS = [24, 16]
-/** From the magic: the page size (`mm_dbs[0].md_pad`), the last used page and the committing txn id. */
-const PAGE_SIZE_AT = 24
-const LAST_PAGE_AT = 120
-const TXN_ID_AT = 128
+const { magicOffsets: MAGIC_OFFSETS, pageSize: PAGE_SIZE_AT, lastPage: LAST_PAGE_AT, txnId: TXN_ID_AT } = META_LAYOUT
 
 function readAt(fd: number, position: number, length: number): Buffer {
   const buffer = Buffer.alloc(length)
@@ -856,6 +850,20 @@ export class HistoryStore {
       this.opened.set(name, exists ? this.root.openDB<unknown, Key>({ name }) : null)
     }
     return this.opened.get(name)!
+  }
+
+  /**
+   * Runs `read` while this process holds a read transaction: writers in other processes then leave
+   * the pages of the snapshot it began on alone, so `read` may read the file itself (`page-check.ts`).
+   */
+  whileSnapshotHeld<T>(read: () => T): T {
+    this.ensureOpen()
+    const txn = this.root.useReadTransaction()
+    try {
+      return read()
+    } finally {
+      txn.done()
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { ABORT, compareKeys, open, type Key } from 'lmdb'
 import { FlakelineError } from '../errors.js'
 import { HistoryStore, STORE_DATABASES, STORE_FILE, type StoreDatabase } from './history-store.js'
+import { checkPages } from './page-check.js'
 import { recordProblem } from './record-checks.js'
 import type { WalkFrame } from './salvage-protocol.js'
 
@@ -97,6 +98,15 @@ interface Resume {
   jump: boolean
 }
 
+function pageProblems(store: HistoryStore, dir: string): string[] {
+  try {
+    const check = store.whileSnapshotHeld(() => checkPages(join(dir, STORE_FILE)))
+    return check.more ? [...check.problems, `and ${check.more} more`] : check.problems
+  } catch (error) {
+    return [`the file could not be read (${short(error)})`]
+  }
+}
+
 /** The aborted write of `probe`; 'read-only' where the store cannot be opened for writing. */
 function probeWrite(dir: string): 'ok' | 'read-only' {
   let root: ReturnType<typeof open>
@@ -128,6 +138,9 @@ async function main(): Promise<void> {
     send(['open', error instanceof FlakelineError ? error.code : 'FLAKELINE_E_STORE_OPEN', short(error)])
     return
   }
+  // LMDB's page structure first, once per walk (not again in a resumed child): a page whose bounds
+  // are damaged can read whole and still abort the first write into it.
+  if (!resume) send(['pages', pageProblems(store, dir!)])
   for (const db of databases) {
     if (!walk(store, db, mode === 'dump', resume?.db === db ? resume : undefined)) process.exit(0)
   }

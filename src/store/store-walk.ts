@@ -34,6 +34,8 @@ export interface StoreWalk {
   children: number
   /** `probe` mode: how the aborted write went; null when it was not made or its process died making it. */
   probe: 'ok' | 'read-only' | null
+  /** What the page check found wrong in LMDB's own structure (`page-check.ts`); null when it did not run (its process died first). */
+  pages: string[] | null
 }
 
 export interface WalkOptions {
@@ -82,7 +84,7 @@ interface ChildResult {
  * Never throws for a damaged store.
  */
 export async function walkStore(dir: string, options: WalkOptions): Promise<StoreWalk> {
-  const walk: StoreWalk = { openError: null, databases: [], crashes: 0, children: 0, probe: null }
+  const walk: StoreWalk = { openError: null, databases: [], crashes: 0, children: 0, probe: null, pages: null }
   const databases = new Map<StoreDatabase, DatabaseWalk>(STORE_DATABASES.map((name) => [name, { name, declared: 0, walked: 0, damaged: 0, examples: [], breaks: [], complete: false }]))
   const started = new Set<StoreDatabase>()
   let pending: StoreDatabase[] = [...STORE_DATABASES]
@@ -100,6 +102,10 @@ export async function walkStore(dir: string, options: WalkOptions): Promise<Stor
       if (frame[0] === 'done') return
       if (frame[0] === 'probe') {
         walk.probe = frame[1]
+        return
+      }
+      if (frame[0] === 'pages') {
+        walk.pages = frame[1]
         return
       }
       const db = databases.get(frame[1] as StoreDatabase)!
@@ -157,18 +163,20 @@ export async function walkStore(dir: string, options: WalkOptions): Promise<Stor
   return walk
 }
 
-/** One damaged part of a store as a walk found it: a database, or `free pages` for a write probe that died. */
+/** One damaged part of a store as a walk found it: LMDB's `pages`, a database, or `free pages` for a write probe that died. */
 export interface Damage {
   part: string
   detail: string
 }
 
 /**
- * What a walk found wrong, one entry per damaged database (and one for a write probe that died);
- * empty when every record reads and checks. One definition for `doctor` and the runner's check.
+ * What a walk found wrong: LMDB's page structure, one entry per damaged database, and a write probe
+ * that died; empty when every page and record checks. One definition for `doctor` and the runner's check.
  */
 export function walkDamage(walk: StoreWalk, mode: WalkOptions['mode'] = 'check'): Damage[] {
   const found: Damage[] = []
+  if (walk.pages?.length) found.push({ part: 'pages', detail: walk.pages.join('; ') })
+  else if (walk.pages === null && !walk.openError) found.push({ part: 'pages', detail: 'the page check\'s process died before it finished' })
   for (const db of walk.databases) {
     const parts: string[] = [...db.breaks]
     if (!db.complete) parts.push(db.breaks.length ? 'not read to its end' : 'never reached')

@@ -5,6 +5,7 @@ import { open } from 'lmdb'
 import { describe, test, expect } from 'vitest'
 import { ErrorCodes } from '../../../src/errors.js'
 import { STORE_FILE } from '../../../src/store/history-store.js'
+import { checkPages } from '../../../src/store/page-check.js'
 import { ensureSound } from '../../../src/store/store-soundness.js'
 import { isTrusted } from '../../../src/store/trust-stamp.js'
 import { REPO_ROOT, fileResult, recordRun, testRecord, useScratch } from './_fixtures.js'
@@ -102,6 +103,46 @@ describe('random bytes in the data pages, through the real bin', () => {
     // (about half the trials here); the rest must be noticed.
     expect(unhealthy).toBeGreaterThanOrEqual(3)
   }, 300_000)
+})
+
+describe("LMDB's page structure", () => {
+  test('a store as runs leave it and its compacted copy check clean; a damaged header on any page that has one is found, and the runner\'s check refuses the store', async () => {
+    const source = cliProject(scratch.dir())
+    const dir = await largeStore(source)
+    const used = checkPages(join(dir, STORE_FILE))
+    expect(used.problems).toEqual([])
+    // LMDB's own compacted copy: live pages only, so every page past the metas is read with the store.
+    const compactedDir = join(scratch.dir(), '.flakeline')
+    mkdirSync(compactedDir)
+    const env = open({ path: join(dir, STORE_FILE), readOnly: true, maxDbs: 12 })
+    const { pageSize } = env.getStats() as { pageSize: number }
+    await env.backup(join(compactedDir, STORE_FILE), true)
+    await env.close()
+    const compacted = readFileSync(join(compactedDir, STORE_FILE))
+    const clean = checkPages(join(compactedDir, STORE_FILE))
+    expect(clean.problems).toEqual([])
+    expect(clean.pages).toBe(compacted.length / pageSize - 2)
+
+    const damagedDir = join(scratch.dir(), '.flakeline')
+    mkdirSync(damagedDir)
+    const file = join(damagedDir, STORE_FILE)
+    let headers = 0
+    for (let pgno = 2; pgno < compacted.length / pageSize; pgno++) {
+      const at = pgno * pageSize
+      // Pages that carry a header start with their own number; the rest continue a large value.
+      if (compacted.readUInt32LE(at) !== pgno || compacted.readUInt32LE(at + 4) !== 0) continue
+      headers++
+      const damaged = Buffer.from(compacted)
+      // Free-space bounds crossed (a tree page) or an impossible page count (an overflow page): what
+      // made LMDB abort a recorder's write (`mp_upper >= mp_lower`) after a record walk had read the store whole.
+      damaged.writeUInt16LE(0xfff0, at + 20)
+      damaged.writeUInt16LE(0x0010, at + 22)
+      writeFileSync(file, damaged)
+      expect(checkPages(file).problems, `page ${pgno}`).not.toEqual([])
+      if (headers <= 3) await expect(ensureSound(damagedDir), `page ${pgno}`).rejects.toMatchObject({ code: ErrorCodes.STORE_CORRUPT, message: expect.stringContaining('(in pages') })
+    }
+    expect(headers).toBeGreaterThan(10)
+  }, 120_000)
 })
 
 describe('which stores are checked before a runner opens them', () => {

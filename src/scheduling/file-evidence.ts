@@ -31,6 +31,23 @@ export interface EvidenceLookup {
   get(fileId: string): FileEvidence | undefined
 }
 
+/** A plain-object copy of any evidence (the store's packed evidence reads through getters, which a spread does not copy). */
+export function plainEvidence(e: FileEvidence): FileEvidence {
+  return {
+    runs: e.runs,
+    lastStatus: e.lastStatus,
+    predictedMs: e.predictedMs,
+    timedRuns: e.timedRuns,
+    p90Ms: e.p90Ms,
+    lastSeq: e.lastSeq,
+    lastFailedSeq: e.lastFailedSeq,
+    failureScore: e.failureScore,
+    ranRuns: e.ranRuns,
+    failedRuns: e.failedRuns,
+    flips: e.flips,
+  }
+}
+
 /** Durations come from the newest runs only: suites change, old timings mislead. */
 const TIMING_RUNS = 5
 const QUANTILE_RUNS = 20

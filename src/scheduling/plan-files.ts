@@ -1,4 +1,4 @@
-import type { FileEvidence } from './file-evidence.js'
+import { plainEvidence, type FileEvidence } from './file-evidence.js'
 import { assumedDurationMs, failureProbability, pessimisticDurationMs, type SuiteModel } from './failure-model.js'
 import type { Plan, PlanFile, PlannedFile, PolicyName, PredictedMiss } from './plan-types.js'
 import { simulateOrder } from './worker-pool-simulation.js'
@@ -107,7 +107,7 @@ export function planFiles(files: readonly PlanFile[], settings: PlanSettings): P
 
 /** Evidence with its failures taken out: what a file would look like had its flaky failures not happened. */
 function withoutFailures(evidence: FileEvidence): FileEvidence {
-  return { ...evidence, lastStatus: evidence.ranRuns > 0 ? 'passed' : evidence.lastStatus, lastFailedSeq: 0, failureScore: 0, failedRuns: 0, flips: 0 }
+  return { ...plainEvidence(evidence), lastStatus: evidence.ranRuns > 0 ? 'passed' : evidence.lastStatus, lastFailedSeq: 0, failureScore: 0, failedRuns: 0, flips: 0 }
 }
 
 /**

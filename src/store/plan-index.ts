@@ -1,5 +1,5 @@
 import { suiteModel, type SuiteModel } from '../scheduling/failure-model.js'
-import type { EvidenceLookup, FileEvidence } from '../scheduling/file-evidence.js'
+import { plainEvidence, type EvidenceLookup, type FileEvidence } from '../scheduling/file-evidence.js'
 import { buildFileIdSlots, findFileIdRow, isUsableSlotTable } from './file-id-table.js'
 
 /**
@@ -127,23 +127,6 @@ class PackedEvidence implements FileEvidence {
   /** The plain form, for JSON and comparisons. */
   toJSON(): FileEvidence {
     return plainEvidence(this)
-  }
-}
-
-/** A plain-object copy of any evidence (packed or not). */
-export function plainEvidence(e: FileEvidence): FileEvidence {
-  return {
-    runs: e.runs,
-    lastStatus: e.lastStatus,
-    predictedMs: e.predictedMs,
-    timedRuns: e.timedRuns,
-    p90Ms: e.p90Ms,
-    lastSeq: e.lastSeq,
-    lastFailedSeq: e.lastFailedSeq,
-    failureScore: e.failureScore,
-    ranRuns: e.ranRuns,
-    failedRuns: e.failedRuns,
-    flips: e.flips,
   }
 }
 

@@ -3,7 +3,8 @@ import fc from 'fast-check'
 import { suiteModel } from '../../../src/scheduling/failure-model.js'
 import type { FileEvidence } from '../../../src/scheduling/file-evidence.js'
 import { buildFileIdSlots, findFileIdRow, isUsableSlotTable } from '../../../src/store/file-id-table.js'
-import { PlanIndex, packPlanIndex, plainEvidence, unpackPlanIndex, type StoredPlanIndex } from '../../../src/store/plan-index.js'
+import { plainEvidence } from '../../../src/scheduling/file-evidence.js'
+import { PlanIndex, packPlanIndex, unpackPlanIndex, type StoredPlanIndex } from '../../../src/store/plan-index.js'
 
 function evidenceOf(i: number): FileEvidence {
   return {

@@ -5,7 +5,7 @@ import { replayHistory, type ReplayRun } from '../../../src/replay/replay-histor
 import { replayShardBalance } from '../../../src/replay/shard-balance.js'
 import type { FileRecord } from '../../../src/records.js'
 import type { FileEvidence } from '../../../src/scheduling/file-evidence.js'
-import { plainEvidence } from '../../../src/store/plan-index.js'
+import { plainEvidence } from '../../../src/scheduling/file-evidence.js'
 import { newRun, recordRun, useScratch } from '../core/_fixtures.js'
 
 const scratch = useScratch()

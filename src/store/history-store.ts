@@ -853,14 +853,15 @@ export class HistoryStore {
   }
 
   /**
-   * Runs `read` while this process holds a read transaction: writers in other processes then leave
-   * the pages of the snapshot it began on alone, so `read` may read the file itself (`page-check.ts`).
+   * Runs `read` with the data file LMDB has open (the store's, or the copy a reader of a read-only
+   * store works from) while this process holds a read transaction: writers in other processes then
+   * leave the pages of the snapshot it began on alone, so `read` may read the file itself (`page-check.ts`).
    */
-  whileSnapshotHeld<T>(read: () => T): T {
+  whileSnapshotHeld<T>(read: (file: string) => T): T {
     this.ensureOpen()
     const txn = this.root.useReadTransaction()
     try {
-      return read()
+      return read(this.copy ? join(this.copy, STORE_FILE) : this.path)
     } finally {
       txn.done()
     }

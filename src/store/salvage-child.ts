@@ -98,9 +98,9 @@ interface Resume {
   jump: boolean
 }
 
-function pageProblems(store: HistoryStore, dir: string): string[] {
+function pageProblems(store: HistoryStore): string[] {
   try {
-    const check = store.whileSnapshotHeld(() => checkPages(join(dir, STORE_FILE)))
+    const check = store.whileSnapshotHeld(checkPages)
     return check.more ? [...check.problems, `and ${check.more} more`] : check.problems
   } catch (error) {
     return [`the file could not be read (${short(error)})`]
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   }
   // LMDB's page structure first, once per walk (not again in a resumed child): a page whose bounds
   // are damaged can read whole and still abort the first write into it.
-  if (!resume) send(['pages', pageProblems(store, dir!)])
+  if (!resume) send(['pages', pageProblems(store)])
   for (const db of databases) {
     if (!walk(store, db, mode === 'dump', resume?.db === db ? resume : undefined)) process.exit(0)
   }

@@ -51,6 +51,13 @@ interface TreeRecord {
 export interface PageCheck {
   /** Pages reached from the newest meta page (trees and overflow pages). */
   pages: number
+  /**
+   * Of those, pages past the end of the file: a truncated file. (The file itself may end before the
+   * meta page's last page: LMDB never writes pages it freed in the transaction that took them.)
+   */
+  pastEnd: number
+  /** The highest page number reached (1 with no tree pages): where the file's data ends. */
+  highestPage: number
   /** What is wrong, the first few in detail. */
   problems: string[]
   /** Problems beyond `problems`. */
@@ -95,7 +102,7 @@ export function checkPages(file: string): PageCheck {
 }
 
 class PageWalk {
-  private readonly result: PageCheck = { pages: 0, problems: [], more: 0 }
+  private readonly result: PageCheck = { pages: 0, pastEnd: 0, highestPage: 1, problems: [], more: 0 }
   private pageSize = 0
   private headerSize = 0
   /** What free-space bounds and node offsets count from (`PAGEBASE`): the header's end in the 1.0 format, the page start in 0.9. */
@@ -125,9 +132,8 @@ class PageWalk {
     if (!metas) return this.result
     const { meta, at } = metas
     this.lastPage = u64(meta, at + META_LAYOUT.lastPage)
-    const filePages = Math.floor(this.size / this.pageSize)
-    if (this.lastPage + 1 > filePages) {
-      this.problem(`the meta page names page ${this.lastPage} as the last, the file holds ${filePages}`)
+    if (this.lastPage > 2 ** 32) {
+      this.problem(`the meta page names page ${this.lastPage} as the last`)
       return this.result
     }
     this.seen = new Uint8Array(this.lastPage + 1)
@@ -193,7 +199,8 @@ class PageWalk {
       if (!this.claim(pgno, where)) continue
       const page = this.read(pgno)
       if (page.length < this.pageSize) {
-        this.problem(`${where}: past the end of the file`)
+        this.result.pastEnd++
+        this.problem(`${where}: past the end of the file (${this.size} bytes)`)
         continue
       }
       const expected = level < tree.depth ? P_BRANCH : P_LEAF
@@ -278,6 +285,7 @@ class PageWalk {
     }
     this.seen[pgno] = 1
     this.result.pages++
+    if (pgno > this.result.highestPage) this.result.highestPage = pgno
     return true
   }
 
@@ -285,8 +293,13 @@ class PageWalk {
   private overflow(leaf: Buffer, at: number, size: number, where: string): number {
     const first = u64(leaf, at)
     const header = Buffer.alloc(this.headerSize)
-    if (first < 2 || first > this.lastPage || readSync(this.fd, header, 0, header.length, first * this.pageSize) < header.length) {
+    if (first < 2 || first > this.lastPage) {
       this.problem(`${where}: overflow page ${first} is outside 2..${this.lastPage}`)
+      return 0
+    }
+    if (readSync(this.fd, header, 0, header.length, first * this.pageSize) < header.length) {
+      this.result.pastEnd++
+      this.problem(`${where}: overflow page ${first} is past the end of the file (${this.size} bytes)`)
       return 0
     }
     const pages = header.readUInt32LE(this.headerSize - 4)
@@ -301,6 +314,10 @@ class PageWalk {
     }
     for (let pgno = first; pgno < first + pages; pgno++) {
       if (!this.claim(pgno, `${where}, overflow page ${pgno}`)) return 0
+    }
+    if ((first + pages) * this.pageSize > this.size) {
+      this.result.pastEnd++
+      this.problem(`${where}: overflow pages ${first}..${first + pages - 1} run past the end of the file (${this.size} bytes)`)
     }
     return pages
   }

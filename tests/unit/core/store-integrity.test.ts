@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test, expect } from 'vitest'
 import { ErrorCodes } from '../../../src/errors.js'
+import { open } from 'lmdb'
 import { HistoryStore, STORE_FILE } from '../../../src/store/history-store.js'
+import { checkPages } from '../../../src/store/page-check.js'
+import { ensureSound } from '../../../src/store/store-soundness.js'
 import { DIST_INDEX_URL, fileRecord, putMeta, recordRun, runScript, useScratch } from './_fixtures.js'
 
 const scratch = useScratch()
@@ -113,6 +116,48 @@ describe('corrupt store files', () => {
     expect(readFileSync(join(dir, STORE_FILE)).equals(bytes)).toBe(true)
     expect(child.signal).toBe(null)
     expect(JSON.parse(child.stdout)).toMatchObject({ name: 'FlakelineError', code: ErrorCodes.STORE_CORRUPT })
+  })
+
+  // LMDB's meta names the last page it allocated, but it never writes pages it freed in the transaction
+  // that took them: a 70 MB store flakeline had just closed was 32 KB short of that page, and the
+  // length check refused it as truncated on every run after. Short is truncated only when a page the
+  // data needs lies past the end.
+  test('a sound store whose file ends before the last page its meta names opens, reads, records and checks clean; cut into its data, it is refused', async () => {
+    const dir = scratch.dir()
+    const store = scratch.open(dir, { historyLimit: 5 })
+    await recordRun(store, [fileRecord(0, 'a.test.ts', 'passed', 5)])
+    await store.close()
+    const file = join(dir, STORE_FILE)
+    // A large value written and then deleted: its pages end the file and are free.
+    const env = open({ path: file, maxDbs: 12, eventTurnBatching: false })
+    const meta = env.openDB<unknown, string>({ name: 'meta' })
+    meta.putSync('scratch', Buffer.alloc(1 << 20))
+    meta.removeSync('scratch')
+    // A few more commits move the trees' newest pages back to the low free pages.
+    for (let i = 0; i < 5; i++) meta.putSync(`note-${i}`, i)
+    await env.close()
+    const { highestPage, problems } = checkPages(file)
+    expect(problems).toEqual([])
+    const length = statSync(file).size
+    expect((highestPage + 1) * 4096).toBeLessThan(length)
+    // The free tail gone, as LMDB itself leaves files whose last pages it never wrote.
+    truncateSync(file, (highestPage + 1) * 4096)
+    const child = runScript(dir, 'probe.mjs', PROBE_OPEN, [dir])
+    expect(child.signal).toBe(null)
+    expect(JSON.parse(child.stdout)).toEqual({ opened: true, runs: 1 })
+    await ensureSound(dir)
+    const reopened = scratch.open(dir, { historyLimit: 5 })
+    await recordRun(reopened, [fileRecord(0, 'a.test.ts', 'passed', 5), fileRecord(0, 'b.test.ts', 'failed', 9)], { id: 'run-2' })
+    expect(reopened.listRuns()).toHaveLength(2)
+    await reopened.close()
+    expect(checkPages(file).problems).toEqual([])
+
+    // Cut into pages the data needs: refused, whatever LMDB's meta says.
+    const cut = checkPages(file).highestPage * 4096
+    truncateSync(file, cut)
+    const refused = runScript(dir, 'probe.mjs', PROBE_OPEN, [dir])
+    expect(refused.signal).toBe(null)
+    expect(JSON.parse(refused.stdout)).toMatchObject({ code: ErrorCodes.STORE_CORRUPT, message: expect.stringContaining(`truncated: ${cut} bytes`) })
   })
 
   // Valid meta pages with a damaged main tree make openDB throw lmdb's raw MDB_CORRUPTED error,

@@ -136,7 +136,9 @@ class PageWalk {
       this.problem(`the meta page names page ${this.lastPage} as the last`)
       return this.result
     }
-    this.seen = new Uint8Array(this.lastPage + 1)
+    // Pages past the end of the file are reported as such, never read, so only the file's pages are
+    // tracked: a damaged meta naming page 2^31 must not cost 2 GB here.
+    this.seen = new Uint8Array(Math.min(this.lastPage, Math.ceil(this.size / this.pageSize)) + 1)
     this.seen[0] = this.seen[1] = 1
     this.page = Buffer.alloc(this.pageSize)
     const free = treeRecord('the free-page list', meta, at + META_LAYOUT.databases)
@@ -283,7 +285,7 @@ class PageWalk {
       this.problem(`${where}: reached twice`)
       return false
     }
-    this.seen[pgno] = 1
+    if (pgno < this.seen.length) this.seen[pgno] = 1
     this.result.pages++
     if (pgno > this.result.highestPage) this.result.highestPage = pgno
     return true
@@ -312,12 +314,13 @@ class PageWalk {
       this.problem(`${where}: ${pages} overflow pages from page ${first} cannot hold ${size} bytes inside 2..${this.lastPage}`)
       return 0
     }
-    for (let pgno = first; pgno < first + pages; pgno++) {
-      if (!this.claim(pgno, `${where}, overflow page ${pgno}`)) return 0
-    }
     if ((first + pages) * this.pageSize > this.size) {
       this.result.pastEnd++
       this.problem(`${where}: overflow pages ${first}..${first + pages - 1} run past the end of the file (${this.size} bytes)`)
+      return pages
+    }
+    for (let pgno = first; pgno < first + pages; pgno++) {
+      if (!this.claim(pgno, `${where}, overflow page ${pgno}`)) return 0
     }
     return pages
   }

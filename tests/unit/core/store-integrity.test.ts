@@ -119,7 +119,7 @@ describe('corrupt store files', () => {
   })
 
   // LMDB's meta names the last page it allocated, but it never writes pages it freed in the transaction
-  // that took them: a 70 MB store flakeline had just closed was 32 KB short of that page, and the
+  // that took them: a 75 MB store flakeline had just closed was 32 KB short of that page, and the
   // length check refused it as truncated on every run after. Short is truncated only when a page the
   // data needs lies past the end.
   test('a sound store whose file ends before the last page its meta names opens, reads, records and checks clean; cut into its data, it is refused', async () => {

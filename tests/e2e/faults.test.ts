@@ -121,13 +121,15 @@ describe.each(RUNNERS)('%s with damaged data pages', (install, fixture) => {
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
     for (let trial = 0; trial < 12; trial++) {
       // Even trials: anywhere past both meta pages (the header check catches those) of the store as
-      // used. Odd trials: the start of a live page of the compacted copy (its header and node offsets,
-      // which LMDB reads whenever it reads the page), which the check must always catch.
+      // used. Odd trials: the start of a live page of the compacted copy that has a header (its header and
+      // node offsets, which LMDB reads whenever it reads the page), which the check must always catch.
       const structural = trial % 2 === 1
       const good = structural ? compacted : used
       const data = readFileSync(join(good, 'history.mdb'))
       const pages = data.length / pageSize
-      const at = structural ? (2 + Math.floor(random() * (pages - 2))) * pageSize : 2 * pageSize + Math.floor(random() * (data.length - 2 * pageSize - 256))
+      // Pages that carry a header start with their own number; the rest continue a large value.
+      const headed = Array.from({ length: pages - 2 }, (_, i) => i + 2).filter((pgno) => data.readUInt32LE(pgno * pageSize) === pgno && data.readUInt32LE(pgno * pageSize + 4) === 0)
+      const at = structural ? headed[Math.floor(random() * headed.length)]! * pageSize : 2 * pageSize + Math.floor(random() * (data.length - 2 * pageSize - 256))
       const damaged = Buffer.from(data)
       for (let i = 0; i < 256; i++) damaged[at + i] = Math.floor(random() * 256)
       const store = join(dir, `damaged-${trial}`)

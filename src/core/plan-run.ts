@@ -90,10 +90,9 @@ async function loadHistory(request: PlanRequest, notices: Notices, what: 'order'
   try {
     // Planning only reads: a read-only store (a read-only mount, a cache another user owns) still orders the run.
     await ensureSound(options.dir)
-    // Opened in the turn the check resolves, not through openSoundStore: with one more await, Vitest's
-    // recorder (same process, same check) opened the store for writing first, and lmdb-js then failed
-    // this read-only open ("No transaction to renew").
-    store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit, readOnly: true })
+    // Vitest's recorder (same process, same check) may open the store for writing before or while this
+    // reads: `besideWriters` opens it as the recorder does, where the file is writable, so either order works.
+    store = HistoryStore.open(options.dir, { historyLimit: options.historyLimit, readOnly: true, besideWriters: true })
     // git runs in child processes while this process unpacks the evidence.
     const recent = store.recentRuns(2 * STARTUP_RUNS)
     const latest = recent[0]

@@ -91,7 +91,7 @@ export class HistoryApi {
     if (this.store) return this.store
     if (!this.dir) throw new FlakelineError(ErrorCodes.STORE_OPEN, 'this hub serves no store (start it with --dir)')
     if (!HistoryStore.exists(this.dir)) return null
-    this.store = HistoryStore.open(this.dir, { historyLimit: 200, readOnly: true })
+    this.store = HistoryStore.open(this.dir, { historyLimit: 200, readOnly: true, besideWriters: true })
     return this.store
   }
 

@@ -39,6 +39,13 @@ export interface StoreOpenOptions {
   historyLimit: number
   /** Open without creating or writing (CLI reads). */
   readOnly?: boolean
+  /**
+   * With `readOnly`: this process also writes the store (a runner process, where the reporter records
+   * while the sequencer and the live hub read). lmdb-js shares one environment per file in a process and
+   * fails a read-only open beside a writable one, in either order ("No transaction to renew"), so where
+   * the file is writable it is opened as a writer opens it, and only read.
+   */
+  besideWriters?: boolean
 }
 
 /** A file's window as stored: identity plus the packed entries. */
@@ -231,6 +238,19 @@ function assertLooksLikeLmdb(file: string): void {
   }
 }
 
+/**
+ * Data files this process has open for writing, and how often. lmdb-js shares one environment per file
+ * in a process, and a read-only open beside a writable one fails ("No transaction to renew"): in one
+ * Vitest process the sequencer and the live hub read the store the reporter is writing. A read-only
+ * open of a file open here for writing therefore opens it as the writer does and only reads (and the
+ * runner's readers ask for that up front, `besideWriters`, for when they open first). Kept on
+ * `globalThis`: Vitest loads the sequencer and the reporter as separate module instances.
+ */
+function writersInProcess(): Map<string, number> {
+  const holder = globalThis as Record<symbol, Map<string, number> | undefined>
+  return (holder[Symbol.for('flakeline.writableStores')] ??= new Map<string, number>())
+}
+
 function copyBytes(value: Uint8Array): Uint8Array {
   // lmdb-js may hand out views into a reused read buffer; windows outlive the read.
   return Uint8Array.prototype.slice.call(value)
@@ -311,8 +331,15 @@ export class HistoryStore {
       // No event-turn batching: every write is an explicit transaction, and lmdb-js's implicit batch
       // makes a promise nobody awaits, which a failed commit (a full disk) turns into an unhandled rejection.
       let copy: string | null = null
+      const asWriter = !options.readOnly || options.besideWriters === true || (writersInProcess().get(file) ?? 0) > 0
       try {
-        root = open({ path: file, maxDbs: 12, readOnly: options.readOnly ?? false, eventTurnBatching: false })
+        try {
+          root = open({ path: file, maxDbs: 12, readOnly: !asWriter, eventTurnBatching: false })
+        } catch (error) {
+          // A reader that opened as a writer would, on a file it may not write: read-only after all.
+          if (!options.readOnly || !asWriter || !cannotLock(error)) throw error
+          root = open({ path: file, maxDbs: 12, readOnly: true, eventTurnBatching: false })
+        }
       } catch (error) {
         // LMDB sets up its lock file even to read; on a read-only file system it cannot, so a reader
         // works from a copy of the data file in the system's temporary directory.
@@ -326,6 +353,7 @@ export class HistoryStore {
       const store = new HistoryStore(dir, root, options.historyLimit, options.readOnly ?? false)
       store.copy = copy
       store.checkSchema(options.readOnly ?? false)
+      if (!store.readOnly) writersInProcess().set(file, (writersInProcess().get(file) ?? 0) + 1)
       return store
     } catch (error) {
       root?.close().catch(() => {})
@@ -995,6 +1023,12 @@ export class HistoryStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    if (!this.readOnly) {
+      const writers = writersInProcess()
+      const left = (writers.get(this.path) ?? 1) - 1
+      if (left > 0) writers.set(this.path, left)
+      else writers.delete(this.path)
+    }
     try {
       await this.root.close()
       // A store flakeline wrote and closed cleanly is its own: the next run opens it without a check.

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { ErrorCodes } from '../../../src/errors.js'
 import { HistoryStore, SCHEMA_VERSION, STORE_FILE } from '../../../src/store/history-store.js'
 import { MAX_STORED_NAME_BYTES, storedTestName } from '../../../src/store/test-key.js'
-import { fileRecord, newRun, recordRun, testRecord, useScratch } from './_fixtures.js'
+import { fileRecord, newRun, recordRun, runScript, testRecord, useScratch } from './_fixtures.js'
 
 const scratch = useScratch()
 
@@ -47,6 +47,43 @@ describe('opening', () => {
     expect(second.listRuns().map((r) => [r.seq, r.id])).toEqual([[1, 'one'], [2, 'two']])
     const readOnly = scratch.open(dir, { historyLimit: 10, readOnly: true })
     expect(readOnly.latestRun()?.id).toBe('two')
+  })
+
+  // One Vitest process holds the reporter's writable store and the sequencer's and live hub's readers;
+  // lmdb-js shares one environment per file and failed a read-only open beside a writable one, in
+  // either order ("No transaction to renew"). Each order runs in a fresh process.
+  test.each([
+    ['the writer first, then a reader of the runner', 'writer', true],
+    ['a reader of the runner first, then the writer', 'reader', true],
+    ['the writer first, then a plain reader (the CLI\'s kind)', 'writer', false],
+  ])('%s: both read and the writer records while the reader is open', async (_, first, besideWriters) => {
+    const dir = scratch.dir()
+    const seed = scratch.open(dir, { historyLimit: 10 })
+    await recordRun(seed, [fileRecord(0, 'a.test.ts', 'passed', 5)], { id: 'one' })
+    await seed.close()
+    const script = `
+const { HistoryStore } = await import(process.argv[2])
+const [dir, first, beside] = process.argv.slice(3)
+const reader = () => HistoryStore.open(dir, { historyLimit: 10, readOnly: true, besideWriters: beside === 'true' })
+const writer = () => HistoryStore.open(dir, { historyLimit: 10 })
+const a = first === 'writer' ? writer() : reader()
+// What each had read before the other opened (the recorder its last run, the planner its evidence).
+a.listRuns()
+a.readPlanIndex()
+a.analysis.fileVerdicts()
+const b = first === 'writer' ? reader() : writer()
+const [w, r] = first === 'writer' ? [a, b] : [b, a]
+const seen = [r.listRuns().length, w.listRuns().length, r.readPlanIndex().size]
+const run = await w.beginRun({ ...w.latestRun(), id: 'two', status: 'running', endedAt: null })
+await w.updateRun({ ...run, status: 'passed', endedAt: run.startedAt + 1 })
+seen.push(r.listRuns().map((run) => run.id).join(','))
+await r.close()
+await w.close()
+console.log(JSON.stringify(seen))
+`
+    const child = runScript(dir, 'both.mjs', script, [dir, first, String(besideWriters)])
+    expect(child.stderr).toBe('')
+    expect(JSON.parse(child.stdout)).toEqual([1, 1, 1, 'one,two'])
   })
 
   test('a read-only open of a missing store is FLAKELINE_E_STORE_OPEN and creates nothing', () => {

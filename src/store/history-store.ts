@@ -1,6 +1,6 @@
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { open, type Database, type Key, type RootDatabase } from 'lmdb'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { FileHistory, FileRecord, HistoryEntry, RunRecord, TestHistory, TestRecord } from '../records.js'
@@ -251,6 +251,15 @@ function writersInProcess(): Map<string, number> {
   return (holder[Symbol.for('flakeline.writableStores')] ??= new Map<string, number>())
 }
 
+/** Counts a writable open of `file` in this process (`+1`) or its close (`-1`). */
+function countWriter(file: string, change: 1 | -1): void {
+  const writers = writersInProcess()
+  const key = resolve(file)
+  const count = (writers.get(key) ?? 0) + change
+  if (count > 0) writers.set(key, count)
+  else writers.delete(key)
+}
+
 function copyBytes(value: Uint8Array): Uint8Array {
   // lmdb-js may hand out views into a reused read buffer; windows outlive the read.
   return Uint8Array.prototype.slice.call(value)
@@ -331,7 +340,7 @@ export class HistoryStore {
       // No event-turn batching: every write is an explicit transaction, and lmdb-js's implicit batch
       // makes a promise nobody awaits, which a failed commit (a full disk) turns into an unhandled rejection.
       let copy: string | null = null
-      const asWriter = !options.readOnly || options.besideWriters === true || (writersInProcess().get(file) ?? 0) > 0
+      const asWriter = !options.readOnly || options.besideWriters === true || writersInProcess().has(resolve(file))
       try {
         try {
           root = open({ path: file, maxDbs: 12, readOnly: !asWriter, eventTurnBatching: false })
@@ -353,7 +362,7 @@ export class HistoryStore {
       const store = new HistoryStore(dir, root, options.historyLimit, options.readOnly ?? false)
       store.copy = copy
       store.checkSchema(options.readOnly ?? false)
-      if (!store.readOnly) writersInProcess().set(file, (writersInProcess().get(file) ?? 0) + 1)
+      if (!store.readOnly) countWriter(file, 1)
       return store
     } catch (error) {
       root?.close().catch(() => {})
@@ -1023,12 +1032,7 @@ export class HistoryStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if (!this.readOnly) {
-      const writers = writersInProcess()
-      const left = (writers.get(this.path) ?? 1) - 1
-      if (left > 0) writers.set(this.path, left)
-      else writers.delete(this.path)
-    }
+    if (!this.readOnly) countWriter(this.path, -1)
     try {
       await this.root.close()
       // A store flakeline wrote and closed cleanly is its own: the next run opens it without a check.

@@ -14,7 +14,11 @@ afterAll(removeProjects)
 const COUNT = 6
 
 describe.each([
-  ['jest30', 'jest-babel', ['--maxWorkers=2']],
+  // Jest runs up to 20 files in band on its own when every known duration is under 1 s (its
+  // `shouldRunInBand`; the durations are flakeline's predictions, as they would be Jest's cache): these
+  // files' are, on a fast machine, and the run then has one worker. A memory limit for idle workers is
+  // the one setting that keeps Jest on its workers.
+  ['jest30', 'jest-babel', ['--maxWorkers=2', '--workerIdleMemoryLimit=4GB']],
   ['vitest4', 'vitest', ['--maxWorkers=2']],
 ] as const)('%s: a suite whose files are mostly imports', (install, fixture, args) => {
   test('each file\'s prediction counts its imports, the plan\'s makespan their sum over the workers, and worker start-up is recorded apart', async () => {

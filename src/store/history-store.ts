@@ -1,6 +1,6 @@
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs'
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { open, type Database, type Key, type RootDatabase } from 'lmdb'
 import { ErrorCodes, FlakelineError, asFlakelineError } from '../errors.js'
 import type { FileHistory, FileRecord, HistoryEntry, RunRecord, TestHistory, TestRecord } from '../records.js'
@@ -13,7 +13,7 @@ import { PlanIndex, isStoredPlanIndex, packPlanIndex, unpackPlanIndex } from './
 import { AnalysisStore } from './analysis-store.js'
 import { runTotals } from '../evidence/outcomes.js'
 import { processGone } from '../core/process-identity.js'
-import { LMDB_MAGIC, META_LAYOUT } from './lmdb-layout.js'
+import { META_LAYOUT, readMetaPages } from './lmdb-layout.js'
 import { checkPages } from './page-check.js'
 
 /** Schema of the records in the store; a store with a higher number is refused, not misread. */
@@ -41,9 +41,9 @@ export interface StoreOpenOptions {
   readOnly?: boolean
   /**
    * With `readOnly`: this process also writes the store (a runner process, where the reporter records
-   * while the sequencer and the live hub read). lmdb-js shares one environment per file in a process and
-   * fails a read-only open beside a writable one, in either order ("No transaction to renew"), so where
-   * the file is writable it is opened as a writer opens it, and only read.
+   * while the sequencer and the live hub read). lmdb-js shares one environment per file in a process, and
+   * a writable open fails while a read-only one is open ("No transaction to renew"), so where the file
+   * is writable it is opened as a writer opens it, and only read.
    */
   besideWriters?: boolean
 }
@@ -177,14 +177,6 @@ function isCorruption(error: unknown): boolean {
   return /MDB_INVALID|MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_VERSION_MISMATCH|Unexpected end of|Data read, but end of buffer not reached|Invalid (?:typed|byte)|not an LMDB/i.test(message)
 }
 
-const { magicOffsets: MAGIC_OFFSETS, pageSize: PAGE_SIZE_AT, lastPage: LAST_PAGE_AT, txnId: TXN_ID_AT } = META_LAYOUT
-
-function readAt(fd: number, position: number, length: number): Buffer {
-  const buffer = Buffer.alloc(length)
-  const read = readSync(fd, buffer, 0, length, position)
-  return buffer.subarray(0, read)
-}
-
 /** How long a short file may take to catch up with its meta pages while another process commits. */
 const GROWTH_WAIT_MS = [20, 50, 100, 200]
 
@@ -211,19 +203,13 @@ function assertLooksLikeLmdb(file: string): void {
     const size = statSync(file).size
     if (size === 0) return
     const fd = openSync(file, 'r')
-    let needed: number
     try {
-      const first = readAt(fd, 0, 256)
-      const magicAt = MAGIC_OFFSETS.find((offset) => first.length >= offset + TXN_ID_AT + 8 && first.readUInt32LE(offset) === LMDB_MAGIC)
-      if (magicAt === undefined) return refuse('wrong magic number')
-      const pageSize = first.readUInt32LE(magicAt + PAGE_SIZE_AT)
-      if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return refuse(`impossible page size ${pageSize}`)
-      const second = readAt(fd, pageSize, 256)
-      const metas = [first, second].filter((page) => page.length >= magicAt + TXN_ID_AT + 8 && page.readUInt32LE(magicAt) === LMDB_MAGIC)
+      const read = readMetaPages(fd)
+      if (typeof read === 'string') return refuse(read)
+      const { at, pageSize, metas } = read
       if (metas.length < 2) return refuse('second meta page missing')
-      const lastPage = Math.min(...metas.map((page) => Number(page.readBigUInt64LE(magicAt + LAST_PAGE_AT))))
-      needed = (lastPage + 1) * pageSize
-      if (size >= needed) return
+      const lastPage = Math.min(...metas.map((page) => Number(page.readBigUInt64LE(at + META_LAYOUT.lastPage))))
+      if (size >= (lastPage + 1) * pageSize) return
     } finally {
       closeSync(fd)
     }
@@ -233,31 +219,9 @@ function assertLooksLikeLmdb(file: string): void {
     if (isTrusted(file)) return
     const pastEnd = checkPages(file).pastEnd
     if (pastEnd === 0) return
-    if (attempt >= GROWTH_WAIT_MS.length) return refuse(`truncated: ${size} bytes, ${pastEnd === 1 ? 'a page' : `${pastEnd} pages`} of the data past the end, which needs ${needed}`)
+    if (attempt >= GROWTH_WAIT_MS.length) return refuse(`truncated: ${size} bytes, ${pastEnd === 1 ? 'a page' : `${pastEnd} pages`} of its data past the end`)
     sleepSync(GROWTH_WAIT_MS[attempt]!)
   }
-}
-
-/**
- * Data files this process has open for writing, and how often. lmdb-js shares one environment per file
- * in a process, and a read-only open beside a writable one fails ("No transaction to renew"): in one
- * Vitest process the sequencer and the live hub read the store the reporter is writing. A read-only
- * open of a file open here for writing therefore opens it as the writer does and only reads (and the
- * runner's readers ask for that up front, `besideWriters`, for when they open first). Kept on
- * `globalThis`: Vitest loads the sequencer and the reporter as separate module instances.
- */
-function writersInProcess(): Map<string, number> {
-  const holder = globalThis as Record<symbol, Map<string, number> | undefined>
-  return (holder[Symbol.for('flakeline.writableStores')] ??= new Map<string, number>())
-}
-
-/** Counts a writable open of `file` in this process (`+1`) or its close (`-1`). */
-function countWriter(file: string, change: 1 | -1): void {
-  const writers = writersInProcess()
-  const key = resolve(file)
-  const count = (writers.get(key) ?? 0) + change
-  if (count > 0) writers.set(key, count)
-  else writers.delete(key)
 }
 
 function copyBytes(value: Uint8Array): Uint8Array {
@@ -340,7 +304,7 @@ export class HistoryStore {
       // No event-turn batching: every write is an explicit transaction, and lmdb-js's implicit batch
       // makes a promise nobody awaits, which a failed commit (a full disk) turns into an unhandled rejection.
       let copy: string | null = null
-      const asWriter = !options.readOnly || options.besideWriters === true || writersInProcess().has(resolve(file))
+      const asWriter = !options.readOnly || options.besideWriters === true
       try {
         try {
           root = open({ path: file, maxDbs: 12, readOnly: !asWriter, eventTurnBatching: false })
@@ -362,7 +326,6 @@ export class HistoryStore {
       const store = new HistoryStore(dir, root, options.historyLimit, options.readOnly ?? false)
       store.copy = copy
       store.checkSchema(options.readOnly ?? false)
-      if (!store.readOnly) countWriter(file, 1)
       return store
     } catch (error) {
       root?.close().catch(() => {})
@@ -1032,7 +995,6 @@ export class HistoryStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if (!this.readOnly) countWriter(this.path, -1)
     try {
       await this.root.close()
       // A store flakeline wrote and closed cleanly is its own: the next run opens it without a check.

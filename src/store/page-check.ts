@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
-import { LMDB_MAGIC, META_LAYOUT } from './lmdb-layout.js'
+import { META_LAYOUT, readMetaPages } from './lmdb-layout.js'
 
 /**
  * LMDB's on-disk structure, checked in JavaScript from the newest meta page down every tree (the
@@ -31,6 +31,7 @@ const NODE_HEADER = 8
 const DB_RECORD = 48
 /** `md_flags` of a database with sorted duplicates (its leaves hold sub-pages or sub-databases). */
 const MDB_DUPSORT = 0x04
+/** The meta page's two database records: the free-page list, then the main database. */
 const FREE_DBI = 0
 const MAIN_DBI = 1
 /** Problems reported in detail; the rest are counted. */
@@ -110,6 +111,8 @@ class PageWalk {
   private lastPage = 0
   private seen = new Uint8Array(0)
   private page = Buffer.alloc(0)
+  /** An overflow page's header, read apart from `page`, which holds the leaf that names it. */
+  private overflowHeader = Buffer.alloc(0)
 
   constructor(
     private readonly fd: number,
@@ -121,9 +124,10 @@ class PageWalk {
     else this.result.more++
   }
 
-  private read(pgno: number, into: Buffer = this.page): Buffer {
-    const got = readSync(this.fd, into, 0, into.length, pgno * this.pageSize)
-    return got === into.length ? into : into.subarray(0, got)
+  /** Page `pgno` into the one page buffer (shorter past the end of the file). */
+  private read(pgno: number): Buffer {
+    const got = readSync(this.fd, this.page, 0, this.page.length, pgno * this.pageSize)
+    return got === this.page.length ? this.page : this.page.subarray(0, got)
   }
 
   run(): PageCheck {
@@ -141,8 +145,9 @@ class PageWalk {
     this.seen = new Uint8Array(Math.min(this.lastPage, Math.ceil(this.size / this.pageSize)) + 1)
     this.seen[0] = this.seen[1] = 1
     this.page = Buffer.alloc(this.pageSize)
-    const free = treeRecord('the free-page list', meta, at + META_LAYOUT.databases)
-    const main = treeRecord('the main database', meta, at + META_LAYOUT.databases + DB_RECORD)
+    this.overflowHeader = Buffer.alloc(this.headerSize)
+    const free = treeRecord('the free-page list', meta, at + META_LAYOUT.databases + FREE_DBI * DB_RECORD)
+    const main = treeRecord('the main database', meta, at + META_LAYOUT.databases + MAIN_DBI * DB_RECORD)
     this.tree(free, (leaf, _node, data, size) => this.freeList(free, leaf, data, size))
     const named: TreeRecord[] = []
     this.tree(main, (leaf, node, data, size, key) => {
@@ -156,23 +161,16 @@ class PageWalk {
 
   /** The newer of the two meta pages (the one LMDB uses) and where its fields start. */
   private metas(): { meta: Buffer; at: number } | null {
-    const first = Buffer.alloc(512)
-    readSync(this.fd, first, 0, first.length, 0)
-    const at = META_LAYOUT.magicOffsets.find((offset) => first.readUInt32LE(offset) === LMDB_MAGIC)
-    if (at === undefined) {
-      this.problem('the first meta page has no LMDB magic number')
+    const read = readMetaPages(this.fd)
+    if (typeof read === 'string') {
+      this.problem(read)
       return null
     }
+    const { at, pageSize, metas } = read
     this.headerSize = at
     this.base = at === META_LAYOUT.magicOffsets[0] ? at : 0
-    this.pageSize = first.readUInt32LE(at + META_LAYOUT.pageSize)
-    if (this.pageSize < 512 || this.pageSize > 65536 || (this.pageSize & (this.pageSize - 1)) !== 0) {
-      this.problem(`impossible page size ${this.pageSize}`)
-      return null
-    }
-    const second = Buffer.alloc(512)
-    readSync(this.fd, second, 0, second.length, this.pageSize)
-    const valid = [first, second].filter((page) => page.readUInt32LE(at) === LMDB_MAGIC && (page.readUInt16LE(at - 6) & P_META) !== 0)
+    this.pageSize = pageSize
+    const valid = metas.filter((page) => (page.readUInt16LE(at - 6) & P_META) !== 0)
     if (valid.length === 0) {
       this.problem('no meta page is valid')
       return null
@@ -294,7 +292,7 @@ class PageWalk {
   /** Checks the overflow pages a leaf node's value is on; returns how many they are. */
   private overflow(leaf: Buffer, at: number, size: number, where: string): number {
     const first = u64(leaf, at)
-    const header = Buffer.alloc(this.headerSize)
+    const header = this.overflowHeader
     if (first < 2 || first > this.lastPage) {
       this.problem(`${where}: overflow page ${first} is outside 2..${this.lastPage}`)
       return 0

@@ -135,13 +135,14 @@ describe('corrupt store files', () => {
     meta.removeSync('scratch')
     // A few more commits move the trees' newest pages back to the low free pages.
     for (let i = 0; i < 5; i++) meta.putSync(`note-${i}`, i)
+    const { pageSize } = env.getStats() as { pageSize: number }
     await env.close()
     const { highestPage, problems } = checkPages(file)
     expect(problems).toEqual([])
     const length = statSync(file).size
-    expect((highestPage + 1) * 4096).toBeLessThan(length)
+    expect((highestPage + 1) * pageSize).toBeLessThan(length)
     // The free tail gone, as LMDB itself leaves files whose last pages it never wrote.
-    truncateSync(file, (highestPage + 1) * 4096)
+    truncateSync(file, (highestPage + 1) * pageSize)
     const child = runScript(dir, 'probe.mjs', PROBE_OPEN, [dir])
     expect(child.signal).toBe(null)
     expect(JSON.parse(child.stdout)).toEqual({ opened: true, runs: 1 })
@@ -153,7 +154,7 @@ describe('corrupt store files', () => {
     expect(checkPages(file).problems).toEqual([])
 
     // Cut into pages the data needs: refused, whatever LMDB's meta says.
-    const cut = checkPages(file).highestPage * 4096
+    const cut = checkPages(file).highestPage * pageSize
     truncateSync(file, cut)
     const refused = runScript(dir, 'probe.mjs', PROBE_OPEN, [dir])
     expect(refused.signal).toBe(null)
